@@ -1,4 +1,24 @@
 """aelib: autoencoders in Keras 3, a course and a library of copyable builders."""
+from . import layers
+from .builders import (
+    VAE,
+    ContractiveAutoencoder,
+    KLWarmup,
+    contractive_autoencoder,
+    conv_autoencoder,
+    conv_decoder,
+    conv_encoder,
+    dense_autoencoder,
+    dense_decoder,
+    dense_encoder,
+    denoising_autoencoder,
+    jacobian_frobenius_norm,
+    kl_divergence,
+    reconstruction_nll,
+    recurrent_autoencoder,
+    sparse_autoencoder,
+    variational_autoencoder,
+)
 from .config import is_quick, pick, set_seed
 from .datasets import (
     DatasetCorruptError,

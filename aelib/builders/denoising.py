@@ -1,0 +1,80 @@
+"""Denoising autoencoder: corrupt the input in training, reconstruct the clean original.
+
+Use it to remove noise or fill in missing pixels, and as a way to make an over-complete
+autoencoder learn useful features (it can no longer just copy its input). The corruption is a
+layer active only in training, so ``fit(x, x)`` is all it takes: the model sees a fresh noisy
+copy of every image at every step and is scored against the clean one; at ``predict`` time the
+input goes through untouched.
+
+Example::
+
+    dae = aelib.denoising_autoencoder((28, 28, 1), latent_dim=64, noise="gaussian", noise_level=0.3)
+    dae.compile(optimizer="adam", loss="mse")
+    dae.fit(x_train, x_train, epochs=10)
+    clean = dae.predict(aelib.add_gaussian_noise(x_test, 0.3))
+"""
+
+import keras
+
+from ..layers import CORRUPTIONS, Corruption
+from ._checks import check_choice, check_shape
+from .conv import conv_decoder, conv_encoder
+from .dense import dense_decoder, dense_encoder
+
+
+def denoising_autoencoder(
+    input_shape,
+    latent_dim,
+    noise="gaussian",
+    noise_level=0.3,
+    architecture="conv",
+    clip=True,
+    seed=None,
+    name="denoising_autoencoder",
+    **kwargs,
+):
+    """A dense or convolutional autoencoder behind a training-only corruption layer.
+
+    Args:
+        input_shape: ``(height, width, channels)`` for ``architecture="conv"``; ``(features,)``
+            or an image shape for ``"dense"``.
+        latent_dim: size of the code.
+        noise: ``"gaussian"``, ``"salt_and_pepper"``, ``"masking"`` (a random fraction of
+            values set to 0) or ``"block"`` (a square block blanked: inpainting).
+        noise_level: std for gaussian, fraction for salt-and-pepper and masking, block side in
+            pixels for block.
+        architecture: ``"conv"`` or ``"dense"``.
+        clip: clip corrupted inputs to [0, 1].
+        seed: seed of the corruption's random stream.
+        **kwargs: passed to :func:`conv_autoencoder`'s or :func:`dense_autoencoder`'s encoder
+            and decoder (``filters``, ``hidden_units``, ``activation``, ...).
+    """
+    check_choice("noise", noise, CORRUPTIONS)
+    check_choice("architecture", architecture, ("conv", "dense"))
+    ranks = (3,) if architecture == "conv" else (1, 2, 3)
+    input_shape = check_shape(input_shape, ranks, "an image (height, width, channels)" if architecture == "conv" else "(features,) or an image")
+    enc_keys = {"conv": {"filters", "kernel_size", "activation", "code_activation", "batch_norm"},
+                "dense": {"hidden_units", "activation", "code_activation", "dropout", "l1", "l2"}}[architecture]
+    dec_keys = {"conv": {"filters", "kernel_size", "activation", "output_activation", "upsampling", "batch_norm"},
+                "dense": {"hidden_units", "activation", "output_activation", "dropout", "l1", "l2"}}[architecture]
+    unknown = set(kwargs) - enc_keys - dec_keys
+    if unknown:
+        raise ValueError(
+            f"Unknown argument(s) {sorted(unknown)} for architecture={architecture!r}; "
+            f"it takes {sorted(enc_keys | dec_keys)}."
+        )
+    enc_kwargs = {k: v for k, v in kwargs.items() if k in enc_keys}
+    dec_kwargs = {k: v for k, v in kwargs.items() if k in dec_keys}
+    # The decoder mirrors the encoder: reverse its layer sizes.
+    for key in ("filters", "hidden_units"):
+        if key in dec_kwargs:
+            dec_kwargs[key] = tuple(dec_kwargs[key])[::-1]
+    if architecture == "conv":
+        encoder = conv_encoder(input_shape, latent_dim, **enc_kwargs)
+        decoder = conv_decoder(latent_dim, input_shape, **dec_kwargs)
+    else:
+        encoder = dense_encoder(input_shape, latent_dim, **enc_kwargs)
+        decoder = dense_decoder(latent_dim, input_shape, **dec_kwargs)
+    inputs = keras.Input(input_shape, name="input")
+    noisy = Corruption(noise, noise_level, clip=clip, seed=seed, name="corruption")(inputs)
+    return keras.Model(inputs, decoder(encoder(noisy)), name=name)

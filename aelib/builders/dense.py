@@ -1,0 +1,131 @@
+"""Fully connected (dense) autoencoder: the vanilla and deep "hourglass".
+
+Use it for flat vectors (tabular data, ratings, codes) and as the first model on small images.
+Images are flattened on the way in and reshaped on the way out, so it takes ``(784,)`` and
+``(28, 28, 1)`` alike. Any number of hidden layers; under-complete (``latent_dim`` smaller than
+the input) or over-complete (larger), with optional dropout and L1/L2 weight penalties to keep an
+over-complete code from simply copying its input.
+
+Example::
+
+    ae = aelib.dense_autoencoder((28, 28, 1), latent_dim=32, hidden_units=(256,))
+    ae.compile(optimizer="adam", loss="mse")
+    ae.fit(x_train, x_train, epochs=10, batch_size=256, validation_data=(x_test, x_test))
+    codes = ae.get_layer("encoder").predict(x_test)
+"""
+
+import math
+
+import keras
+from keras import layers
+
+from ._checks import check_activation, check_positive_int, check_range, check_shape, check_units
+
+
+def _weight_penalty(l1, l2):
+    check_range("l1", l1, 0.0, math.inf)
+    check_range("l2", l2, 0.0, math.inf)
+    return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+
+
+def dense_stack(x, units, activation="relu", dropout=0.0, kernel_regularizer=None, name="dense"):
+    """Dense layers of the given sizes (each followed by dropout when ``dropout > 0``)."""
+    for i, u in enumerate(units):
+        x = layers.Dense(u, activation=activation, kernel_regularizer=kernel_regularizer, name=f"{name}_{i}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"{name}_dropout_{i}")(x)
+    return x
+
+
+def dense_encoder(
+    input_shape,
+    latent_dim,
+    hidden_units=(256,),
+    activation="relu",
+    code_activation=None,
+    dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    code_regularizer=None,
+    name="encoder",
+):
+    """Input -> Flatten -> Dense(hidden_units...) -> Dense(latent_dim). See dense_autoencoder."""
+    input_shape = check_shape(input_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
+    check_positive_int("latent_dim", latent_dim)
+    hidden_units = check_units("hidden_units", hidden_units)
+    check_activation("activation", activation)
+    check_activation("code_activation", code_activation)
+    check_range("dropout", dropout, 0.0, 1.0)
+    penalty = _weight_penalty(l1, l2)
+    inputs = keras.Input(input_shape, name=f"{name}_input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = dense_stack(x, hidden_units, activation, dropout, penalty, name=f"{name}_hidden")
+    code = layers.Dense(
+        latent_dim,
+        activation=code_activation,
+        kernel_regularizer=penalty,
+        activity_regularizer=code_regularizer,
+        name="code",
+    )(x)
+    return keras.Model(inputs, code, name=name)
+
+
+def dense_decoder(
+    latent_dim,
+    output_shape,
+    hidden_units=(256,),
+    activation="relu",
+    output_activation="sigmoid",
+    dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    name="decoder",
+):
+    """Code -> Dense(hidden_units...) -> Dense(prod(output_shape)) -> Reshape(output_shape)."""
+    output_shape = check_shape(output_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
+    check_positive_int("latent_dim", latent_dim)
+    hidden_units = check_units("hidden_units", hidden_units)
+    check_activation("output_activation", output_activation)
+    penalty = _weight_penalty(l1, l2)
+    codes = keras.Input((latent_dim,), name=f"{name}_input")
+    x = dense_stack(codes, hidden_units, activation, dropout, penalty, name=f"{name}_hidden")
+    x = layers.Dense(math.prod(output_shape), activation=output_activation, kernel_regularizer=penalty, name="reconstruction")(x)
+    if len(output_shape) > 1:
+        x = layers.Reshape(output_shape, name="reshape")(x)
+    return keras.Model(codes, x, name=name)
+
+
+def dense_autoencoder(
+    input_shape,
+    latent_dim,
+    hidden_units=(256,),
+    activation="relu",
+    code_activation=None,
+    output_activation="sigmoid",
+    dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    name="dense_autoencoder",
+):
+    """A fully connected autoencoder (uncompiled), with sub-models "encoder" and "decoder".
+
+    Args:
+        input_shape: ``(features,)`` or an image shape ``(height, width[, channels])``.
+        latent_dim: size of the code. Smaller than the input: under-complete (compression);
+            larger: over-complete (needs regularisation to learn anything but the identity).
+        hidden_units: sizes of the encoder's hidden layers; the decoder mirrors them. ``()``
+            gives a single-layer encoder and decoder (with ``code_activation=None`` and
+            ``output_activation=None`` that is a linear autoencoder, the one PCA explains).
+        activation: hidden-layer activation.
+        code_activation: activation of the code layer (None = linear).
+        output_activation: ``"sigmoid"`` for data in [0, 1] (pair with MSE or BCE), None
+            (linear) for unbounded data, ``"tanh"`` for data in [-1, 1].
+        dropout: dropout rate after each hidden layer (0 = off).
+        l1, l2: L1 / L2 penalties on every weight matrix (0 = off).
+    """
+    input_shape = check_shape(input_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
+    hidden_units = check_units("hidden_units", hidden_units)
+    encoder = dense_encoder(input_shape, latent_dim, hidden_units, activation, code_activation, dropout, l1, l2)
+    decoder = dense_decoder(latent_dim, input_shape, hidden_units[::-1], activation, output_activation, dropout, l1, l2)
+    inputs = keras.Input(input_shape, name="input")
+    return keras.Model(inputs, decoder(encoder(inputs)), name=name)

@@ -1,0 +1,208 @@
+"""Generated data sets with a known ground truth, and a reader for MovieLens 100k.
+
+- :func:`make_ratings` / :func:`split_ratings`: a sparse user-item matrix of 1-5 star ratings
+  from a low-rank model, for recommender autoencoders (AutoRec);
+- :func:`load_movielens_100k`: the same format from the real MovieLens 100k ``u.data`` file;
+- :func:`make_signals`: a periodic multivariate signal with labelled anomalies (spikes, level
+  shifts, frequency changes), for time-series anomaly detection.
+
+Everything is seeded: the same arguments give the same arrays on every machine.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["make_ratings", "split_ratings", "load_movielens_100k", "make_signals", "ANOMALY_KINDS"]
+
+ANOMALY_KINDS = ("spike", "level_shift", "frequency")
+MOVIELENS_100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+
+
+def _positive_int(name, value):
+    if not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+# --------------------------------------------------------------------------------------------
+# Ratings
+# --------------------------------------------------------------------------------------------
+def make_ratings(n_users=600, n_items=400, rank=8, density=0.1, noise_std=0.4, seed=0):
+    """A sparse matrix of 1-5 star ratings from a latent-factor model.
+
+    The model, with ``k = rank``::
+
+        u_i ~ N(0, I / sqrt(k))   user factors,  v_j ~ N(0, I / sqrt(k))   item factors
+                                  (variance 1/sqrt(k) per entry, so u_i . v_j has variance 1)
+        b_i ~ N(0, 0.5^2)         user bias,     c_j ~ N(0, 0.5^2)         item bias
+        r_ij = clip(round(3.5 + b_i + c_j + u_i . v_j + e_ij), 1, 5),   e_ij ~ N(0, noise_std^2)
+
+    Which ratings are observed: user ``i`` rates each item independently with probability
+    ``p_i = min(1, density * a_i / mean(a))``, where the activity ``a_i ~ LogNormal(0, 0.5)``
+    makes some users rate far more than others; every user rates at least one item. The
+    overall fraction observed is about ``density``.
+
+    Returns:
+        ``(ratings, mask)``: float32 ``(n_users, n_items)`` ratings, 0 where unobserved, and the
+        boolean mask of observed entries.
+    """
+    _positive_int("n_users", n_users)
+    _positive_int("n_items", n_items)
+    _positive_int("rank", rank)
+    if not 0.0 < density <= 1.0:
+        raise ValueError(f"density is the fraction of observed ratings, in (0, 1], got {density}.")
+    if noise_std < 0:
+        raise ValueError(f"noise_std must be >= 0, got {noise_std}.")
+    rng = np.random.default_rng(seed)
+    factor_std = rank**-0.25
+    users = rng.normal(0.0, factor_std, size=(n_users, rank))
+    items = rng.normal(0.0, factor_std, size=(n_items, rank))
+    user_bias = rng.normal(0.0, 0.5, size=(n_users, 1))
+    item_bias = rng.normal(0.0, 0.5, size=(1, n_items))
+    noise = rng.normal(0.0, noise_std, size=(n_users, n_items))
+    full = np.clip(np.round(3.5 + user_bias + item_bias + users @ items.T + noise), 1, 5)
+
+    activity = rng.lognormal(0.0, 0.5, size=n_users)
+    p = np.minimum(1.0, density * activity / activity.mean())
+    mask = rng.random((n_users, n_items)) < p[:, None]
+    idle = np.flatnonzero(~mask.any(axis=1))
+    mask[idle, rng.integers(0, n_items, size=len(idle))] = True
+    return np.where(mask, full, 0.0).astype(np.float32), mask
+
+
+def _check_ratings(ratings, mask):
+    ratings, mask = np.asarray(ratings), np.asarray(mask, dtype=bool)
+    if ratings.ndim != 2 or ratings.shape != mask.shape:
+        raise ValueError(f"ratings and mask must be 2-D (users, items) of one shape, got {ratings.shape} and {mask.shape}.")
+    return ratings, mask
+
+
+def split_ratings(ratings, mask, test_fraction=0.1, seed=0):
+    """Hold out a random ``test_fraction`` of the **observed** ratings for testing.
+
+    Returns ``(train_ratings, train_mask, test_ratings, test_mask)``: same shapes as the input,
+    masks disjoint with union ``mask``, each ratings matrix 0 outside its own mask (so the test
+    ratings are invisible to a model trained on ``train_ratings``).
+    """
+    ratings, mask = _check_ratings(ratings, mask)
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), e.g. 0.1, got {test_fraction}.")
+    observed = np.flatnonzero(mask)
+    n_test = int(round(test_fraction * len(observed)))
+    test_mask = np.zeros(mask.size, dtype=bool)
+    test_mask[np.random.default_rng(seed).choice(observed, size=n_test, replace=False)] = True
+    test_mask = test_mask.reshape(mask.shape)
+    train_mask = mask & ~test_mask
+    zero = np.zeros((), dtype=ratings.dtype)
+    return np.where(train_mask, ratings, zero), train_mask, np.where(test_mask, ratings, zero), test_mask
+
+
+def load_movielens_100k(path):
+    """Read MovieLens 100k into ``(ratings, mask)``, as :func:`make_ratings` returns.
+
+    ``path`` is the ``u.data`` file or the unzipped ``ml-100k`` folder holding it: one rating
+    per line, ``user<TAB>item<TAB>rating<TAB>timestamp``, ids starting at 1. The matrix is
+    ``(max user id, max item id)`` (943 x 1682 for the real file), float32, 0 where unrated.
+
+    Raises:
+        FileNotFoundError: no such file (the message says where to download it).
+        ValueError: a line that is not four integers with a rating in 1..5 and ids >= 1.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = path / "u.data"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No MovieLens 100k file at {path}. Download {MOVIELENS_100K_URL}, unzip it and pass "
+            "the path of ml-100k/u.data (or of the ml-100k folder)."
+        )
+    rows = []
+    with open(path, encoding="latin-1") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            fields = line.split()
+            try:
+                user, item, rating, _ = (int(v) for v in fields)
+            except ValueError:
+                raise ValueError(
+                    f"{path}, line {number}: expected 'user item rating timestamp' (four integers), "
+                    f"got {line.rstrip()!r}."
+                ) from None
+            if user < 1 or item < 1 or not 1 <= rating <= 5:
+                raise ValueError(f"{path}, line {number}: ids must be >= 1 and the rating in 1..5, got {line.rstrip()!r}.")
+            rows.append((user, item, rating))
+    if not rows:
+        raise ValueError(f"{path} holds no ratings.")
+    users, items, values = np.array(rows).T
+    ratings = np.zeros((users.max(), items.max()), dtype=np.float32)
+    ratings[users - 1, items - 1] = values
+    return ratings, ratings > 0
+
+
+# --------------------------------------------------------------------------------------------
+# Signals
+# --------------------------------------------------------------------------------------------
+def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS, n_anomalies=6, anomaly_length=50):
+    """A periodic signal with labelled anomalies, for time-series anomaly detection.
+
+    Each feature ``f`` is ``sin(2 pi t / P1_f + phi_f) + 0.5 sin(2 pi t / P2_f + psi_f)`` plus
+    N(0, 0.1^2) noise, with periods ``P1_f ~ U(40, 60)`` and ``P2_f ~ U(100, 150)`` time steps
+    and random phases. The time line is cut into ``n_anomalies`` equal slots; each holds one
+    anomaly of ``anomaly_length`` steps at a random place, its kind taken in turn from
+    ``anomalies`` (in shuffled order), applied to every feature:
+
+    - ``"spike"``: ``max(1, anomaly_length // 15)`` single steps in the segment get +-4 added;
+      only those steps are labelled;
+    - ``"level_shift"``: the whole segment is offset by +-1.5;
+    - ``"frequency"``: in the segment the first sinusoid runs at three times its frequency.
+
+    ``anomalies=()`` gives a clean signal (all labels 0) to train on.
+
+    Returns:
+        ``(signal, labels)``: float32 ``(n_timesteps, n_features)`` and uint8 ``(n_timesteps,)``,
+        1 where a time step is anomalous.
+    """
+    _positive_int("n_timesteps", n_timesteps)
+    _positive_int("n_features", n_features)
+    anomalies = tuple(anomalies)
+    unknown = [a for a in anomalies if a not in ANOMALY_KINDS]
+    if unknown:
+        raise ValueError(f"anomalies={anomalies!r}: unknown kind(s) {unknown}; use any of {ANOMALY_KINDS}, or () for none.")
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_timesteps, dtype=np.float64)[:, None]
+    p1, p2 = rng.uniform(40, 60, n_features), rng.uniform(100, 150, n_features)
+    phi, psi = rng.uniform(0, 2 * np.pi, (2, n_features))
+    first = np.sin(2 * np.pi * t / p1 + phi)
+    signal = first + 0.5 * np.sin(2 * np.pi * t / p2 + psi) + rng.normal(0, 0.1, (n_timesteps, n_features))
+    labels = np.zeros(n_timesteps, dtype=np.uint8)
+    if not anomalies:
+        return signal.astype(np.float32), labels
+
+    _positive_int("n_anomalies", n_anomalies)
+    _positive_int("anomaly_length", anomaly_length)
+    slot = n_timesteps // n_anomalies
+    if slot < 2 * anomaly_length:
+        raise ValueError(
+            f"n_timesteps={n_timesteps} is too short for n_anomalies={n_anomalies} of "
+            f"anomaly_length={anomaly_length}; it must be at least 2 * n_anomalies * "
+            f"anomaly_length = {2 * n_anomalies * anomaly_length}."
+        )
+    kinds = rng.permutation(np.resize(np.array(anomalies), n_anomalies))
+    half = anomaly_length // 2
+    for i, kind in enumerate(kinds):
+        lo, hi = i * slot + half, (i + 1) * slot - anomaly_length - half
+        start = int(rng.integers(lo, hi + 1))
+        seg = slice(start, start + anomaly_length)
+        sign = rng.choice([-1.0, 1.0])
+        if kind == "spike":
+            steps = start + rng.choice(anomaly_length, size=max(1, anomaly_length // 15), replace=False)
+            signal[steps] += 4.0 * sign
+            labels[steps] = 1
+            continue
+        if kind == "level_shift":
+            signal[seg] += 1.5 * sign
+        else:  # frequency
+            signal[seg] += np.sin(2 * np.pi * 3 * t[seg] / p1 + phi) - first[seg]
+        labels[seg] = 1
+    return signal.astype(np.float32), labels
