@@ -1,5 +1,5 @@
 """aelib: autoencoders in Keras 3, a course and a library of copyable builders."""
-from . import layers
+from . import datasets, layers, losses, metrics, plots, synthetic
 from .builders import (
     VAE,
     ContractiveAutoencoder,
@@ -31,6 +31,10 @@ from .datasets import (
     load_digits,
     load_fashion_mnist,
     load_mnist,
+    load_movielens_100k,
+    make_ratings,
+    make_signals,
+    split_ratings,
     mask_blocks,
     read_idx,
     subset,

@@ -42,6 +42,10 @@ __all__ = [
     "add_salt_and_pepper",
     "mask_blocks",
     "corrupt",
+    "make_ratings",
+    "split_ratings",
+    "load_movielens_100k",
+    "make_signals",
 ]
 
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -396,3 +400,7 @@ def corrupt(x, kind="gaussian", amount=0.3, seed=0):
     if kind == "salt_and_pepper":
         return add_salt_and_pepper(x, amount=amount, seed=seed)
     return mask_blocks(x, block_size=int(amount), seed=seed)
+
+
+# Generated data sets (ratings, signals) live in synthetic.py; re-exported here.
+from .synthetic import load_movielens_100k, make_ratings, make_signals, split_ratings  # noqa: E402

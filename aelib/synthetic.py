@@ -40,7 +40,8 @@ def make_ratings(n_users=600, n_items=400, rank=8, density=0.1, noise_std=0.4, s
     Which ratings are observed: user ``i`` rates each item independently with probability
     ``p_i = min(1, density * a_i / mean(a))``, where the activity ``a_i ~ LogNormal(0, 0.5)``
     makes some users rate far more than others; every user rates at least one item. The
-    overall fraction observed is about ``density``.
+    overall fraction observed is about ``density`` (a little less for large densities, as
+    ``p_i`` is capped at 1); ``density=1`` observes every entry.
 
     Returns:
         ``(ratings, mask)``: float32 ``(n_users, n_items)`` ratings, 0 where unobserved, and the
@@ -63,7 +64,7 @@ def make_ratings(n_users=600, n_items=400, rank=8, density=0.1, noise_std=0.4, s
     full = np.clip(np.round(3.5 + user_bias + item_bias + users @ items.T + noise), 1, 5)
 
     activity = rng.lognormal(0.0, 0.5, size=n_users)
-    p = np.minimum(1.0, density * activity / activity.mean())
+    p = np.minimum(1.0, density * activity / activity.mean()) if density < 1 else np.ones(n_users)
     mask = rng.random((n_users, n_items)) < p[:, None]
     idle = np.flatnonzero(~mask.any(axis=1))
     mask[idle, rng.integers(0, n_items, size=len(idle))] = True

@@ -80,9 +80,11 @@ def conv_decoder(
     batch_norm=False,
     name="decoder",
 ):
-    """Code -> Dense -> Reshape -> x2 upsampling blocks -> Conv2D(channels) -> [crop].
+    """Code -> Dense -> Reshape(h, w, filters[0]) -> x2 upsampling blocks -> [crop].
 
-    ``filters`` are listed in decoder order (widest first), the mirror of the encoder's.
+    ``filters`` are listed in decoder order (widest first), the mirror of the encoder's: the
+    code is reshaped to ``filters[0]`` channels, each block doubles height and width, and the
+    last block outputs the image's channels.
     """
     output_shape = check_shape(output_shape, (3,), "an image (height, width, channels)")
     check_positive_int("latent_dim", latent_dim)
@@ -95,16 +97,20 @@ def conv_decoder(
     codes = keras.Input((latent_dim,), name=f"{name}_input")
     x = layers.Dense(h * w * filters[0], activation=activation, name="expand")(codes)
     x = layers.Reshape((h, w, filters[0]), name="reshape")(x)
-    for i, f in enumerate(filters):
+    # Every block doubles the image; the last one outputs the image channels directly, so no
+    # convolution runs at full resolution with many channels (the costliest layer by far).
+    out_filters = tuple(filters[1:]) + (output_shape[-1],)
+    for i, f in enumerate(out_filters):
+        last = i == len(out_filters) - 1
+        act = output_activation if last else activation
         if upsampling == "transpose":
-            x = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same", use_bias=not batch_norm, name=f"{name}_deconv_{i}")(x)
+            x = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same", name=f"{name}_deconv_{i}")(x)
         else:
             x = layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_upsample_{i}")(x)
-            x = layers.Conv2D(f, kernel_size, padding="same", use_bias=not batch_norm, name=f"{name}_conv_{i}")(x)
-        if batch_norm:
+            x = layers.Conv2D(f, kernel_size, padding="same", name=f"{name}_conv_{i}")(x)
+        if batch_norm and not last:
             x = layers.BatchNormalization(name=f"{name}_bn_{i}")(x)
-        x = layers.Activation(activation, name=f"{name}_act_{i}")(x)
-    x = layers.Conv2D(output_shape[-1], kernel_size, padding="same", activation=output_activation, name="reconstruction")(x)
+        x = layers.Activation(act, name="reconstruction" if last else f"{name}_act_{i}")(x)
     if any(pad_h + pad_w):
         x = layers.Cropping2D((pad_h, pad_w), name="crop")(x)
     return keras.Model(codes, x, name=name)
