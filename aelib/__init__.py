@@ -36,6 +36,7 @@ from .datasets import (
     make_signals,
     split_ratings,
     mask_blocks,
+    mask_pixels,
     read_idx,
     subset,
 )

@@ -41,6 +41,7 @@ __all__ = [
     "add_gaussian_noise",
     "add_salt_and_pepper",
     "mask_blocks",
+    "mask_pixels",
     "corrupt",
     "make_ratings",
     "split_ratings",
@@ -387,18 +388,32 @@ def mask_blocks(x, block_size=8, n_blocks=1, seed=0, fill=0.0, return_mask=False
     return (out, mask.copy()) if return_mask else out
 
 
-_CORRUPTIONS = {"gaussian": add_gaussian_noise, "salt_and_pepper": add_salt_and_pepper, "masking": mask_blocks}
+def mask_pixels(x, fraction=0.25, seed=0, fill=0.0):
+    """Set a random ``fraction`` of the values to ``fill`` (masking noise, Vincent et al. 2010)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}.")
+    x = np.asarray(x, dtype=np.float32)
+    return np.where(_rng(seed).random(x.shape) < fraction, np.float32(fill), x)
+
+
+_CORRUPTIONS = ("gaussian", "salt_and_pepper", "masking", "block")
 
 
 def corrupt(x, kind="gaussian", amount=0.3, seed=0):
-    """One entry point for the three corruptions; ``amount`` is the noise std, the fraction of
-    salt-and-pepper pixels, or the side of the masked block (in pixels)."""
+    """The same four corruptions as :class:`aelib.layers.Corruption`, on NumPy arrays.
+
+    ``amount`` is the noise std (``"gaussian"``), the fraction of values set to 0 or 1
+    (``"salt_and_pepper"``) or to 0 (``"masking"``), or the side in pixels of one blanked
+    square per image (``"block"``). The input is never modified.
+    """
     if kind not in _CORRUPTIONS:
-        raise ValueError(f"Unknown corruption kind {kind!r}; use one of {sorted(_CORRUPTIONS)}.")
+        raise ValueError(f"Unknown corruption kind {kind!r}; use one of {_CORRUPTIONS}.")
     if kind == "gaussian":
         return add_gaussian_noise(x, std=amount, seed=seed)
     if kind == "salt_and_pepper":
         return add_salt_and_pepper(x, amount=amount, seed=seed)
+    if kind == "masking":
+        return mask_pixels(x, fraction=amount, seed=seed)
     return mask_blocks(x, block_size=int(amount), seed=seed)
 
 
