@@ -65,3 +65,30 @@ def check_range(name, value, low, high, low_inclusive=True, high_inclusive=False
         lo, hi = "[" if low_inclusive else "(", "]" if high_inclusive else ")"
         raise ValueError(f"{name}={value!r} must be in {lo}{low}, {high}{hi}.")
     return value
+
+
+def checked_arguments(builder):
+    """Decorator: an unknown keyword argument raises ValueError with the closest valid name,
+    instead of Python's TypeError (``hiden_units`` -> "did you mean 'hidden_units'?")."""
+    import difflib
+    import functools
+    import inspect
+
+    params = inspect.signature(builder).parameters
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    names = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        if not takes_kwargs:
+            for key in kwargs:
+                if key not in params:
+                    close = difflib.get_close_matches(key, names, n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise ValueError(
+                        f"{builder.__name__}() got an unknown argument {key!r}; {hint}"
+                        f"it takes {', '.join(names)}."
+                    )
+        return builder(*args, **kwargs)
+
+    return wrapper

@@ -22,7 +22,7 @@ Example::
 import keras
 from keras import ops
 
-from ._checks import check_choice, check_range, check_shape, check_units
+from ._checks import check_choice, check_range, check_shape, check_units, checked_arguments
 from .dense import dense_decoder, dense_encoder
 
 # Derivative of each supported activation, from its input z and output a = f(z).
@@ -100,6 +100,7 @@ class ContractiveAutoencoder(keras.Model):
         return cls(**config)
 
 
+@checked_arguments
 def contractive_autoencoder(
     input_shape,
     latent_dim,

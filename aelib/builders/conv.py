@@ -17,7 +17,7 @@ Example::
 import keras
 from keras import layers
 
-from ._checks import check_activation, check_choice, check_positive_int, check_shape, check_units
+from ._checks import check_activation, check_choice, check_positive_int, check_shape, check_units, checked_arguments
 
 
 def _padding(size, stride):
@@ -47,6 +47,7 @@ def conv_trunk(inputs, filters, kernel_size=3, activation="relu", batch_norm=Fal
     return layers.Flatten(name="flatten")(x)
 
 
+@checked_arguments
 def conv_encoder(
     input_shape,
     latent_dim,
@@ -69,6 +70,7 @@ def conv_encoder(
     return keras.Model(inputs, code, name=name)
 
 
+@checked_arguments
 def conv_decoder(
     latent_dim,
     output_shape,
@@ -116,6 +118,7 @@ def conv_decoder(
     return keras.Model(codes, x, name=name)
 
 
+@checked_arguments
 def conv_autoencoder(
     input_shape,
     latent_dim,

@@ -17,11 +17,12 @@ Example::
 import keras
 
 from ..layers import CORRUPTIONS, Corruption
-from ._checks import check_choice, check_shape
+from ._checks import check_choice, check_shape, checked_arguments
 from .conv import conv_decoder, conv_encoder
 from .dense import dense_decoder, dense_encoder
 
 
+@checked_arguments
 def denoising_autoencoder(
     input_shape,
     latent_dim,

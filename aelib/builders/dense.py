@@ -19,7 +19,7 @@ import math
 import keras
 from keras import layers
 
-from ._checks import check_activation, check_positive_int, check_range, check_shape, check_units
+from ._checks import check_activation, check_positive_int, check_range, check_shape, check_units, checked_arguments
 
 
 def _weight_penalty(l1, l2):
@@ -37,6 +37,7 @@ def dense_stack(x, units, activation="relu", dropout=0.0, kernel_regularizer=Non
     return x
 
 
+@checked_arguments
 def dense_encoder(
     input_shape,
     latent_dim,
@@ -70,6 +71,7 @@ def dense_encoder(
     return keras.Model(inputs, code, name=name)
 
 
+@checked_arguments
 def dense_decoder(
     latent_dim,
     output_shape,
@@ -95,6 +97,7 @@ def dense_decoder(
     return keras.Model(codes, x, name=name)
 
 
+@checked_arguments
 def dense_autoencoder(
     input_shape,
     latent_dim,

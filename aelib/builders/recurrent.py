@@ -15,11 +15,12 @@ Example::
 import keras
 from keras import layers
 
-from ._checks import check_activation, check_choice, check_positive_int, check_shape, check_units
+from ._checks import check_activation, check_choice, check_positive_int, check_shape, check_units, checked_arguments
 
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
 
 
+@checked_arguments
 def recurrent_autoencoder(
     input_shape,
     latent_dim,

@@ -18,10 +18,11 @@ Example::
 import keras
 
 from ..layers import KLSparsity
-from ._checks import check_choice, check_positive_int, check_range, check_shape, check_units
+from ._checks import check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
 from .dense import dense_decoder, dense_encoder, dense_stack
 
 
+@checked_arguments
 def sparse_autoencoder(
     input_shape,
     latent_dim,
@@ -41,7 +42,8 @@ def sparse_autoencoder(
         sparsity: ``"kl"`` or ``"l1"``.
         target: the target mean activation rho for ``"kl"`` (ignored for ``"l1"``).
         weight: strength of the penalty; None picks a default that works with MSE on images
-            in [0, 1] (3e-3 for kl, 1e-3 for l1; a loss per pixel is small).
+            in [0, 1] (3e-3 for kl, 3e-4 for l1; a loss per pixel is small, and at 1e-3
+            the L1 penalty already silences every unit).
         hidden_units: hidden layers between input and code (``()``: the code units read the
             pixels directly, so their weights can be shown as images).
         activation: activation of the hidden layers.
@@ -52,7 +54,7 @@ def sparse_autoencoder(
     check_choice("sparsity", sparsity, ("kl", "l1"))
     hidden_units = check_units("hidden_units", hidden_units)
     if weight is None:
-        weight = 3e-3 if sparsity == "kl" else 1e-3
+        weight = 3e-3 if sparsity == "kl" else 3e-4
     check_range("weight", weight, 0.0, float("inf"))
     if sparsity == "kl":
         check_range("target", target, 0.0, 1.0, low_inclusive=False)

@@ -28,7 +28,7 @@ import numpy as np
 from keras import ops
 
 from ..layers import Clip, Sampling
-from ._checks import check_activation, check_choice, check_positive_int, check_range, check_shape, check_units
+from ._checks import check_activation, check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
 from .conv import conv_decoder, conv_trunk
 from .dense import dense_decoder, dense_stack
 
@@ -208,6 +208,7 @@ class KLWarmup(keras.callbacks.Callback):
         self.model.beta = self.target * min(1.0, epoch / self.epochs)
 
 
+@checked_arguments
 def variational_autoencoder(
     input_shape,
     latent_dim,
