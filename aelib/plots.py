@@ -142,17 +142,24 @@ def latent_scatter(codes, labels=None, class_names=None, title="Latent space", a
     return fig
 
 
-def manifold_grid(decoder, n=15, limits=(-3, 3), title="Images decoded from a grid of codes", ax=None, cmap="gray"):
+def manifold_grid(decoder, n=15, limits=(-3, 3), title="Images decoded from a grid of codes", ax=None, cmap="gray",
+                  axis_labels=("z[0]", "z[1]")):
     """Decode an ``n x n`` grid of 2-D codes spanning ``limits`` and tile the images into one.
 
     ``decoder`` maps ``(m, 2)`` codes to images: a Keras model (its ``predict`` is used) or any
-    callable. ``z[0]`` runs left to right, ``z[1]`` bottom to top.
+    callable. ``z[0]`` runs left to right, ``z[1]`` bottom to top. ``limits`` is one
+    ``(low, high)`` pair for both axes or two pairs ``((low0, high0), (low1, high1))``, one per
+    axis (e.g. the 2nd and 98th percentiles of the training codes); ``axis_labels`` names them.
     """
-    lo, hi = limits
-    if not lo < hi or n < 1:
-        raise ValueError(f"limits must be (low, high) with low < high and n >= 1, got limits={limits}, n={n}.")
-    values = np.linspace(lo, hi, n)
-    z0, z1 = np.meshgrid(values, values[::-1])  # top row = highest z[1]
+    pairs = np.asarray(limits, dtype=float)
+    pairs = np.stack([pairs, pairs]) if pairs.shape == (2,) else pairs
+    if pairs.shape != (2, 2) or not np.all(pairs[:, 0] < pairs[:, 1]) or n < 1:
+        raise ValueError(
+            f"limits must be (low, high) or ((low0, high0), (low1, high1)) with each low < high, and n >= 1; "
+            f"got limits={limits}, n={n}."
+        )
+    v0, v1 = np.linspace(*pairs[0], n), np.linspace(*pairs[1], n)
+    z0, z1 = np.meshgrid(v0, v1[::-1])  # top row = highest z[1]
     codes = np.stack([z0.ravel(), z1.ravel()], axis=1).astype(np.float32)
     out = decoder.predict(codes, verbose=0) if hasattr(decoder, "predict") else decoder(codes)
     x = _as_images(np.asarray(out), "the decoder's output")
@@ -162,10 +169,9 @@ def manifold_grid(decoder, n=15, limits=(-3, 3), title="Images decoded from a gr
     fig, ax = _figure_and_axes(ax, (7, 7))
     ax.imshow(canvas, cmap=cmap if canvas.ndim == 2 else None)
     step = max(1, n // 8)  # at most ~8 tick labels per axis
-    centres = np.arange(n) * h + h / 2
-    ax.set_xticks(np.arange(n)[::step] * w + w / 2, [f"{v:.1f}" for v in values[::step]])
-    ax.set_yticks(centres[::step], [f"{v:.1f}" for v in values[::-1][::step]])
-    ax.set(title=title, xlabel="z[0]", ylabel="z[1]")
+    ax.set_xticks(np.arange(n)[::step] * w + w / 2, [f"{v:.1f}" for v in v0[::step]])
+    ax.set_yticks(np.arange(n)[::step] * h + h / 2, [f"{v:.1f}" for v in v1[::-1][::step]])
+    ax.set(title=title, xlabel=axis_labels[0], ylabel=axis_labels[1])
     return fig
 
 

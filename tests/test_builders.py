@@ -158,6 +158,7 @@ BAD_ARGUMENTS = [
     (aelib.dense_autoencoder, ((28, 28, 1), 8), {"hiden_units": (3,)}, "hidden_units"),
     (aelib.dense_autoencoder, ((28, 28, 1), 8), {"activation": "swishy"}, "activation"),
     (aelib.dense_autoencoder, ((28, 28, 1), 8), {"dropout": 1.5}, "dropout"),
+    (aelib.dense_autoencoder, ((28, 28, 1), 8), {"dropout": 0.2, "hidden_units": ()}, "no effect"),
     (aelib.conv_autoencoder, ((28, 28), 8), {}, "input_shape"),
     (aelib.conv_autoencoder, ((28, 28, 1), 8), {"upsampling": "cubic"}, "upsampling"),
     (aelib.conv_autoencoder, ((28, 28, 1), 8), {"filters": ()}, "filters"),

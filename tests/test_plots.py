@@ -87,6 +87,19 @@ def test_manifold_grid_with_callable_and_model():
     check(plots.manifold_grid(model, n=4))
 
 
+def test_manifold_grid_takes_one_range_per_axis_and_axis_labels():
+    def decoder(z):
+        return np.broadcast_to(z[:, 0, None, None] + 10 * z[:, 1, None, None], (len(z), 2, 2)).copy()
+
+    fig = check(plots.manifold_grid(decoder, n=3, limits=((0, 2), (-4, 4)), axis_labels=("PC 1", "PC 2")))
+    canvas = fig.axes[0].images[0].get_array()
+    assert canvas[0, 0] == 0 + 10 * 4 and canvas[-1, -1] == 2 + 10 * -4
+    assert fig.axes[0].get_xlabel() == "PC 1" and fig.axes[0].get_ylabel() == "PC 2"
+    for bad in ((1, -1), ((0, 1), (2, 2)), (0, 1, 2)):
+        with pytest.raises(ValueError, match="limits"):
+            plots.manifold_grid(decoder, n=3, limits=bad)
+
+
 def test_interpolation_strip_labels_t():
     fig = check(plots.interpolation_strip(IMAGES[:5]))
     assert [ax.get_xlabel() for ax in fig.axes] == ["t=0.00", "t=0.25", "t=0.50", "t=0.75", "t=1.00"]

@@ -28,6 +28,15 @@ def _weight_penalty(l1, l2):
     return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
 
 
+def _check_dropout(dropout, hidden_units):
+    check_range("dropout", dropout, 0.0, 1.0)
+    if dropout and not hidden_units:
+        raise ValueError(
+            f"dropout={dropout} has no effect with hidden_units=(): dropout is applied after hidden layers only. "
+            "Add a hidden layer (e.g. hidden_units=(256,)), or regularise the code another way (l1/l2)."
+        )
+
+
 def dense_stack(x, units, activation="relu", dropout=0.0, kernel_regularizer=None, name="dense"):
     """Dense layers of the given sizes (each followed by dropout when ``dropout > 0``)."""
     for i, u in enumerate(units):
@@ -56,7 +65,7 @@ def dense_encoder(
     hidden_units = check_units("hidden_units", hidden_units)
     check_activation("activation", activation)
     check_activation("code_activation", code_activation)
-    check_range("dropout", dropout, 0.0, 1.0)
+    _check_dropout(dropout, hidden_units)
     penalty = _weight_penalty(l1, l2)
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
@@ -88,6 +97,7 @@ def dense_decoder(
     check_positive_int("latent_dim", latent_dim)
     hidden_units = check_units("hidden_units", hidden_units)
     check_activation("output_activation", output_activation)
+    _check_dropout(dropout, hidden_units)
     penalty = _weight_penalty(l1, l2)
     codes = keras.Input((latent_dim,), name=f"{name}_input")
     x = dense_stack(codes, hidden_units, activation, dropout, penalty, name=f"{name}_hidden")
@@ -123,7 +133,7 @@ def dense_autoencoder(
         code_activation: activation of the code layer (None = linear).
         output_activation: ``"sigmoid"`` for data in [0, 1] (pair with MSE or BCE), None
             (linear) for unbounded data, ``"tanh"`` for data in [-1, 1].
-        dropout: dropout rate after each hidden layer (0 = off).
+        dropout: dropout rate after each hidden layer (0 = off; needs at least one hidden layer).
         l1, l2: L1 / L2 penalties on every weight matrix (0 = off).
     """
     input_shape = check_shape(input_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
