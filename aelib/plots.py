@@ -8,6 +8,7 @@ never calls ``plt.show()``: a notebook shows the figure at the end of the cell, 
 
 import numpy as np
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 
 __all__ = [
     "CLASS_NAMES",
@@ -202,6 +203,9 @@ def plot_curves(x, series, xlabel, ylabel, title, logx=False, logy=False, marker
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
+    if logx and len(x) <= 12:  # a sweep such as code sizes 2, 8, 32: label its own values, not powers of 10
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.grid(alpha=0.3)
     ax.legend()
     return fig

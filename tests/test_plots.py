@@ -110,6 +110,7 @@ def test_plot_curves_and_validation():
     ax = fig.axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale()) == ("code size", "MSE", "log")
     assert len(ax.get_lines()) == 2
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8"]  # the sweep's own values
     with pytest.raises(ValueError, match="has 2 values"):
         plots.plot_curves([1, 2, 3], {"AE": [1, 2]}, "x", "y", "t")
 
