@@ -144,7 +144,8 @@ def load_movielens_100k(path):
 # --------------------------------------------------------------------------------------------
 # Signals
 # --------------------------------------------------------------------------------------------
-def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS, n_anomalies=6, anomaly_length=50):
+def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS, n_anomalies=6, anomaly_length=50,
+                 noise_seed=None, return_events=False):
     """A periodic signal with labelled anomalies, for time-series anomaly detection.
 
     Each feature ``f`` is ``sin(2 pi t / P1_f + phi_f) + 0.5 sin(2 pi t / P2_f + psi_f)`` plus
@@ -158,11 +159,15 @@ def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS
     - ``"level_shift"``: the whole segment is offset by +-1.5;
     - ``"frequency"``: in the segment the first sinusoid runs at three times its frequency.
 
-    ``anomalies=()`` gives a clean signal (all labels 0) to train on.
+    ``anomalies=()`` gives a clean signal (all labels 0) to train on. The same ``seed`` gives the
+    same periods, phases, noise and anomaly places; pass ``noise_seed`` to draw the noise
+    separately (e.g. a clean training signal with noise independent of the test signal's).
 
     Returns:
         ``(signal, labels)``: float32 ``(n_timesteps, n_features)`` and uint8 ``(n_timesteps,)``,
-        1 where a time step is anomalous.
+        1 where a time step is anomalous. With ``return_events=True``, ``(signal, labels, events)``:
+        one dict per injected anomaly, ``{"kind", "start", "stop"}`` (the segment ``start:stop``;
+        for spikes only some of its steps are labelled).
     """
     _positive_int("n_timesteps", n_timesteps)
     _positive_int("n_features", n_features)
@@ -175,10 +180,14 @@ def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS
     p1, p2 = rng.uniform(40, 60, n_features), rng.uniform(100, 150, n_features)
     phi, psi = rng.uniform(0, 2 * np.pi, (2, n_features))
     first = np.sin(2 * np.pi * t / p1 + phi)
-    signal = first + 0.5 * np.sin(2 * np.pi * t / p2 + psi) + rng.normal(0, 0.1, (n_timesteps, n_features))
+    noise = rng.normal(0, 0.1, (n_timesteps, n_features))  # drawn either way: anomaly places depend on seed only
+    if noise_seed is not None:
+        noise = np.random.default_rng(noise_seed).normal(0, 0.1, (n_timesteps, n_features))
+    signal = first + 0.5 * np.sin(2 * np.pi * t / p2 + psi) + noise
     labels = np.zeros(n_timesteps, dtype=np.uint8)
+    events = []
     if not anomalies:
-        return signal.astype(np.float32), labels
+        return (signal.astype(np.float32), labels, events) if return_events else (signal.astype(np.float32), labels)
 
     _positive_int("n_anomalies", n_anomalies)
     _positive_int("anomaly_length", anomaly_length)
@@ -196,6 +205,7 @@ def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS
         start = int(rng.integers(lo, hi + 1))
         seg = slice(start, start + anomaly_length)
         sign = rng.choice([-1.0, 1.0])
+        events.append({"kind": str(kind), "start": start, "stop": start + anomaly_length})
         if kind == "spike":
             steps = start + rng.choice(anomaly_length, size=max(1, anomaly_length // 15), replace=False)
             signal[steps] += 4.0 * sign
@@ -206,4 +216,4 @@ def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS
         else:  # frequency
             signal[seg] += np.sin(2 * np.pi * 3 * t[seg] / p1 + phi) - first[seg]
         labels[seg] = 1
-    return signal.astype(np.float32), labels
+    return (signal.astype(np.float32), labels, events) if return_events else (signal.astype(np.float32), labels)

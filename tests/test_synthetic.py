@@ -135,3 +135,22 @@ def test_all_kinds_together_and_validation():
         synthetic.make_signals(anomalies=("drift",))
     with pytest.raises(ValueError, match="too short"):
         synthetic.make_signals(n_timesteps=500, n_anomalies=6, anomaly_length=50)
+
+
+def test_events_and_a_separate_noise_seed():
+    signal, labels, events = synthetic.make_signals(3000, seed=5, n_anomalies=6, anomaly_length=40, return_events=True)
+    plain, plain_labels = synthetic.make_signals(3000, seed=5, n_anomalies=6, anomaly_length=40)
+    np.testing.assert_array_equal(signal, plain)  # return_events changes nothing else
+    assert len(events) == 6 and sorted({e["kind"] for e in events}) == sorted(synthetic.ANOMALY_KINDS)
+    for e in events:
+        assert e["stop"] - e["start"] == 40 and labels[e["start"]:e["stop"]].any()
+        assert labels[e["start"]:e["stop"]].all() == (e["kind"] != "spike")
+    covered = np.zeros(3000, bool)
+    for e in events:
+        covered[e["start"]:e["stop"]] = True
+    assert not labels[~covered].any()
+
+    other, other_labels = synthetic.make_signals(3000, seed=5, n_anomalies=6, anomaly_length=40, noise_seed=99)
+    np.testing.assert_array_equal(other_labels, plain_labels)  # same anomalies, same places
+    diff = (other - plain)[plain_labels == 0, 0]
+    assert 0.1 < diff.std() < 0.2  # independent N(0, 0.1^2) noise: difference std 0.1 * sqrt(2)
