@@ -197,6 +197,10 @@ class KLWarmup(keras.callbacks.Callback):
 
     Starting with a small KL weight lets the decoder learn to use the code before the KL term
     pulls the posterior towards the prior, which helps against posterior collapse.
+
+    The loss rises while ``beta`` does, so pair it with early stopping only after the warm-up:
+    ``keras.callbacks.EarlyStopping(restore_best_weights=True, start_from_epoch=epochs)``;
+    otherwise the "best" epoch is one with ``beta`` near 0, a model that ignores the KL term.
     """
 
     def __init__(self, epochs=10, target=1.0):

@@ -1,0 +1,150 @@
+"""Result rows: merging into results.json, checking the goals, writing results.md.
+
+Pure Python (no TensorFlow), so the tests exercise it in milliseconds. A row is a dict with
+``task, method, metric, value, spread, seeds, seconds, mode, n_train, n_test, note``; ``value``
+is the mean over ``seeds`` and ``spread`` the max - min over them (None for one seed).
+"""
+
+import json
+import math
+import os
+
+TASKS = ("speed", "compression", "denoising", "generation", "anomaly", "features")
+FIELDS = ("task", "method", "metric", "value", "spread", "seeds", "seconds", "mode", "n_train", "n_test", "note")
+
+
+def make_row(task, method, metric, values, seconds, mode, n_train, n_test, note, seeds=(0,)):
+    """One measurement. ``values`` is a number or one number per seed."""
+    values = [float(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
+    finite = [v for v in values if math.isfinite(v)]
+    value = sum(finite) / len(finite) if finite and len(finite) == len(values) else None
+    spread = (max(values) - min(values)) if value is not None and len(values) > 1 else None
+    return {
+        "task": task, "method": method, "metric": metric, "value": value, "spread": spread,
+        "seeds": list(seeds)[: len(values)], "seconds": round(float(seconds), 2), "mode": mode,
+        "n_train": int(n_train), "n_test": int(n_test), "note": note,
+    }
+
+
+def merge_rows(old, new, tasks, mode):
+    """Old rows, minus those of ``tasks`` in ``mode`` (they are being re-run), plus ``new``."""
+    kept = [r for r in old if not (r["task"] in tasks and r["mode"] == mode)]
+    return kept + list(new)
+
+
+def load_rows(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["rows"]
+
+
+def find(rows, task, method, metric, mode):
+    for r in rows:
+        if (r["task"], r["method"], r["metric"], r["mode"]) == (task, method, metric, mode):
+            return r["value"]
+    return None
+
+
+def _goal(name, value, target, higher_is_better, how_measured, to_close):
+    """A goal's verdict; ``margin`` is positive when met, in the goal's units."""
+    if value is None:
+        return {"goal": name, "value": None, "target": target, "met": False, "margin": None,
+                "detail": "not measured (task not run in this mode)", "to_close": ""}
+    margin = (value - target) if higher_is_better else (target - value)
+    return {"goal": name, "value": value, "target": target, "met": margin >= 0, "margin": margin,
+            "detail": how_measured, "to_close": "" if margin >= 0 else to_close}
+
+
+def check_goals(rows, mode="full"):
+    """The five goals of the benchmark issue, judged on the rows of ``mode``."""
+    def v(task, method, metric):
+        return find(rows, task, method, metric, mode)
+
+    goals = []
+    for code, target in ((32, 0.45), (2, 0.70)):
+        ratios = {m: v("compression", f"{m} AE", f"mse_ratio_vs_pca_{code}") for m in ("dense", "conv")}
+        ratios = {m: r for m, r in ratios.items() if r is not None}
+        best = min(ratios, key=ratios.get) if ratios else None
+        goals.append(_goal(
+            f"AE / PCA test MSE ratio at code size {code} <= {target}", ratios.get(best), target, False,
+            f"best AE: {best}" if best else "",
+            "a wider, longer-trained conv AE (e.g. filters (64, 128), 30+ epochs with a cosine schedule)"))
+    dae = v("denoising", "denoising AE", "psnr_db")
+    classical = [v("denoising", m, "psnr_db") for m in ("gaussian blur", "median filter", "TV Chambolle")]
+    classical = [c for c in classical if c is not None]
+    goals.append(_goal("denoising AE >= best classical denoiser + 3 dB",
+                       None if dae is None or not classical else dae - max(classical), 3.0, True,
+                       "value = PSNR gain over the best classical denoiser, dB",
+                       "more epochs or a wider conv DAE"))
+    ae_auc = max([a for a in (v("anomaly", m, "mean_roc_auc") for m in ("AE reconstruction error", "AE error + code kNN")) if a is not None], default=None)
+    rivals = [a for a in (v("anomaly", m, "mean_roc_auc") for m in ("PCA reconstruction error", "Isolation Forest")) if a is not None]
+    g = _goal("mean one-class ROC AUC >= 0.93", ae_auc, 0.93, True, "best AE-based score",
+              "a conv AE per class, or more training epochs per class")
+    if g["met"] and rivals and ae_auc <= max(rivals):
+        g.update(met=False, detail=f"reaches 0.93 but not above PCA / Isolation Forest ({max(rivals):.3f})")
+    elif rivals:
+        g["detail"] += f"; best of PCA / Isolation Forest {max(rivals):.3f}"
+    goals.append(g)
+    pca = v("features", "PCA-32 codes", "test_accuracy")
+    aes = {m: v("features", m, "test_accuracy") for m in ("dense AE-32 codes", "conv AE-32 codes")}
+    aes = {m: a for m, a in aes.items() if a is not None}
+    best = max(aes, key=aes.get) if aes else None
+    goals.append(_goal("AE-32 codes beat PCA-32 codes in the linear probe",
+                       None if best is None or pca is None else aes[best] - pca, 0.0, True,
+                       f"value = accuracy gain of {best} over PCA-32" if best else "",
+                       "more AE epochs, or a denoising/contractive AE for the features"))
+    ratio = v("speed", "aelib / textbook", "time_ratio_to_target")
+    goals.append(_goal("aelib setup reaches the textbook's final test MSE in <= 0.5 of its time", ratio, 0.5, False,
+                       "value = aelib seconds to target / textbook seconds",
+                       "a larger learning rate or batch size for aelib's setup"))
+    return goals
+
+
+def _fmt(x, digits=4):
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def to_markdown(rows, mode="full"):
+    """results.md: the table of ``mode``'s rows and the goal verdicts."""
+    sel = [r for r in rows if r["mode"] == mode]
+    order = {t: i for i, t in enumerate(TASKS)}
+    sel.sort(key=lambda r: order.get(r["task"], 99))
+    lines = [
+        f"# aelib benchmarks ({mode} mode)",
+        "",
+        "Written by `python -m benchmarks" + (" --quick" if mode == "quick" else "") + "`; one row per measurement, "
+        "also in `results.json`. value = mean over the seeds listed, spread = max - min over them "
+        "(blank: one seed or deterministic). seconds = wall time of that row's own work "
+        "(training it needed, if not shared with an earlier row, plus evaluation) on the machine that ran it.",
+        "",
+        "| task | method | metric | value | spread | seeds | seconds | train / test | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in sel:
+        lines.append(
+            f"| {r['task']} | {r['method']} | {r['metric']} | {_fmt(r['value'])} | {_fmt(r['spread'], 2)} | "
+            f"{','.join(map(str, r['seeds']))} | {r['seconds']:.1f} | {r['n_train']} / {r['n_test']} | {r['note']} |"
+        )
+    lines += ["", "## Goals", "", "| goal | value | target | verdict | how measured / what would close it |",
+              "| --- | --- | --- | --- | --- |"]
+    for g in check_goals(rows, mode):
+        verdict = "met" if g["met"] else "missed"
+        if g["margin"] is not None:
+            verdict += f" (by {abs(g['margin']):.3g})"
+        extra = g["detail"] + (f"; to close: {g['to_close']}" if g["to_close"] else "")
+        lines.append(f"| {g['goal']} | {_fmt(g['value'])} | {g['target']} | {verdict} | {extra} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(rows, out_dir, mode):
+    """Write results.json (every row, every mode) and results.md (``mode``'s rows)."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump({"fields": list(FIELDS), "rows": rows}, f, indent=1)
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write(to_markdown(rows, mode))

@@ -1,0 +1,152 @@
+"""The benchmarks: one quick run (structure and sanity bounds, not the goals), the CLI, and the
+pure helpers that merge rows and judge the goals."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.__main__ import parse_tasks
+from benchmarks.results import TASKS, check_goals, make_row, merge_rows, to_markdown, write_results
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+EXPECTED = {
+    "compression": [(m, f"{k}_{c}") for c in (2, 8, 32) for m in ("dense AE", "conv AE") for k in ("test_mse", "mse_ratio_vs_pca")]
+    + [("PCA", f"test_mse_{c}") for c in (2, 8, 32)],
+    "denoising": [(m, "psnr_db") for m in ("noisy input", "gaussian blur", "median filter", "TV Chambolle", "denoising AE")],
+    "generation": [(f"VAE-{c}", m) for c in (2, 32) for m in ("neg_elbo_nats", "kl_nats", "active_units")],
+    "anomaly": [(m, "mean_roc_auc") for m in ("AE reconstruction error", "AE error + code kNN", "PCA reconstruction error", "Isolation Forest")],
+    "features": [(m, "test_accuracy") for m in ("raw pixels", "PCA-32 codes", "dense AE-32 codes", "conv AE-32 codes", "VAE-32 means")],
+    "speed": [("textbook", "final_test_mse"), ("textbook", "seconds_to_target"), ("aelib", "seconds_to_target"),
+              ("aelib / textbook", "time_ratio_to_target"), ("textbook", "samples_per_second"), ("aelib", "samples_per_second")],
+}
+
+
+def _cli(*args, timeout=60):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """Rows of one ``--quick`` run (a few minutes), written to a temporary folder."""
+    out = tmp_path_factory.mktemp("bench")
+    proc = _cli("--quick", "--out", str(out), timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(out / "results.json") as f:
+        rows = json.load(f)["rows"]
+    assert (out / "results.md").read_text().startswith("# aelib benchmarks (quick mode)")
+    return {(r["task"], r["method"], r["metric"]): r for r in rows}
+
+
+def test_quick_run_has_every_row_and_field(quick):
+    for task, pairs in EXPECTED.items():
+        for method, metric in pairs:
+            row = quick.get((task, method, metric))
+            assert row is not None, f"missing {task} / {method} / {metric}"
+            assert set(row) >= {"task", "method", "metric", "value", "seconds", "mode", "n_train", "n_test", "note", "seeds"}
+            assert row["mode"] == "quick" and row["note"] and row["n_train"] > 0 and row["n_test"] > 0
+            assert row["seconds"] >= 0
+
+
+def test_quick_run_values_are_sane(quick):
+    def v(task, method, metric):
+        return quick[(task, method, metric)]["value"]
+
+    for c in (2, 8, 32):
+        for m in ("PCA", "dense AE", "conv AE"):
+            assert 0 < v("compression", m, f"test_mse_{c}") < 0.2
+        assert quick[("compression", "conv AE", f"test_mse_{c}")]["seconds"] > 0
+    assert v("denoising", "denoising AE", "psnr_db") > v("denoising", "noisy input", "psnr_db")
+    for (task, method, metric), row in quick.items():
+        if task == "anomaly":
+            assert 0 <= row["value"] <= 1
+        if task == "features":
+            assert row["value"] > 0.1
+    assert v("anomaly", "AE reconstruction error", "mean_roc_auc") > 0.5
+    for c in (2, 32):
+        assert v("generation", f"VAE-{c}", "neg_elbo_nats") > 0
+        assert v("generation", f"VAE-{c}", "kl_nats") >= 0
+        assert 0 <= v("generation", f"VAE-{c}", "active_units") <= c
+    for name in ("textbook", "aelib"):
+        assert v("speed", name, "samples_per_second") > 0
+        assert quick[("speed", name, "samples_per_second")]["seconds"] > 0
+    assert v("speed", "textbook", "seconds_to_target") > 0
+
+
+def test_help_explains_every_task():
+    proc = _cli("--help")
+    assert proc.returncode == 0
+    for word in TASKS + ("--quick", "--only", "--seed", "--out"):
+        assert word in proc.stdout
+
+
+def test_unknown_task_is_a_clear_error():
+    proc = _cli("--only", "compression,nonsense")
+    assert proc.returncode == 2
+    assert "unknown task(s) ['nonsense']" in proc.stderr and "compression" in proc.stderr
+
+
+def test_parse_tasks_keeps_run_order():
+    assert parse_tasks("features, speed") == ("speed", "features")
+
+
+def _row(task, method, metric, value, mode="full"):
+    return make_row(task, method, metric, value, 1.0, mode, 100, 10, "note")
+
+
+def test_make_row_mean_spread_and_nan():
+    row = _row("compression", "dense AE", "test_mse_2", [0.01, 0.03])
+    assert math.isclose(row["value"], 0.02) and math.isclose(row["spread"], 0.02) and row["seeds"] == [0]
+    assert make_row("t", "m", "x", [1.0, 2.0], 1, "full", 1, 1, "n", seeds=(0, 1))["seeds"] == [0, 1]
+    assert _row("speed", "aelib", "seconds_to_target", float("nan"))["value"] is None
+    assert _row("speed", "aelib", "seconds_to_target", 3.0)["spread"] is None
+
+
+def test_merge_replaces_only_rerun_tasks_of_the_same_mode():
+    old = [_row("compression", "PCA", "test_mse_2", 1.0), _row("speed", "aelib", "samples_per_second", 5.0),
+           _row("compression", "PCA", "test_mse_2", 2.0, mode="quick")]
+    new = [_row("compression", "PCA", "test_mse_2", 3.0)]
+    merged = merge_rows(old, new, ("compression",), "full")
+    assert [(r["task"], r["mode"], r["value"]) for r in merged] == [
+        ("speed", "full", 5.0), ("compression", "quick", 2.0), ("compression", "full", 3.0)]
+
+
+def _goal_rows(ratio32=0.4, ratio2=0.8, dae=20.0, auc=0.94, ae_feat=0.8, speed=0.3, forest=0.92):
+    return [
+        _row("compression", "conv AE", "mse_ratio_vs_pca_32", ratio32), _row("compression", "dense AE", "mse_ratio_vs_pca_32", 0.9),
+        _row("compression", "dense AE", "mse_ratio_vs_pca_2", ratio2),
+        _row("denoising", "denoising AE", "psnr_db", dae), _row("denoising", "TV Chambolle", "psnr_db", 16.0),
+        _row("denoising", "median filter", "psnr_db", 15.0),
+        _row("anomaly", "AE reconstruction error", "mean_roc_auc", auc), _row("anomaly", "Isolation Forest", "mean_roc_auc", forest),
+        _row("features", "PCA-32 codes", "test_accuracy", 0.78), _row("features", "conv AE-32 codes", "test_accuracy", ae_feat),
+        _row("speed", "aelib / textbook", "time_ratio_to_target", speed),
+    ]
+
+
+def test_check_goals_verdicts_and_margins():
+    goals = check_goals(_goal_rows())
+    assert [g["met"] for g in goals] == [True, False, True, True, True, True]
+    assert math.isclose(goals[0]["margin"], 0.05) and "conv" in goals[0]["detail"]
+    assert math.isclose(goals[1]["margin"], -0.1) and goals[1]["to_close"]
+    assert math.isclose(goals[2]["value"], 4.0)
+    assert math.isclose(goals[4]["value"], 0.02)
+    # 0.93 reached but not above Isolation Forest: missed
+    assert not check_goals(_goal_rows(auc=0.94, forest=0.95))[3]["met"]
+    assert not check_goals(_goal_rows(speed=0.6))[5]["met"]
+    assert all(g["value"] is None and not g["met"] for g in check_goals(_goal_rows(), mode="quick"))
+
+
+def test_write_results_creates_folder_and_markdown(tmp_path):
+    out = tmp_path / "new" / "dir"
+    write_results(_goal_rows(), str(out), "full")
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert len(rows) == 11
+    md = (out / "results.md").read_text()
+    assert "| compression | conv AE | mse_ratio_vs_pca_32 | 0.4 |" in md
+    assert "met (by 0.05)" in md and "missed (by 0.1)" in md
+    assert to_markdown([], "full").count("not measured") == 6
