@@ -21,7 +21,7 @@ from .results import make_row
 SIZES = {
     "quick": dict(n_train=3000, n_test=1000, val_fraction=0.1, dense_epochs=3, conv_epochs=2, dae_epochs=6,
                   vae_epochs=3, anomaly_epochs=4, speed_train=2700, speed_epochs=2, probe_labels=1000, seeds=1),
-    "full": dict(n_train=None, n_test=None, val_fraction=5000 / 60000, dense_epochs=6, conv_epochs=4, dae_epochs=4,
+    "full": dict(n_train=None, n_test=None, val_fraction=5000 / 60000, dense_epochs=6, conv_epochs=12, dae_epochs=4,
                  vae_epochs=8, anomaly_epochs=15, speed_train=12000, speed_epochs=10, probe_labels=1000, seeds=2),
 }
 CODE_SIZES = (2, 8, 32)
