@@ -1,44 +1,50 @@
 """aelib: autoencoders in Keras 3, a course and a library of copyable builders."""
-from . import datasets, layers, losses, metrics, plots, synthetic
+
+from .config import choose_backend, set_seed
+
+choose_backend()  # before Keras is imported: JAX or PyTorch where TensorFlow is not installed
+
+
+from . import builders, callbacks, checks, corruption, datasets, layers, losses, metrics, notebook, plots, synthetic, timeseries
 from .builders import (
     VAE,
+    Autoencoder,
     ContractiveAutoencoder,
-    KLWarmup,
+    EncoderDecoderModel,
+    LossTermsModel,
+    autodiff_jacobian,
     contractive_autoencoder,
     conv_autoencoder,
     conv_decoder,
     conv_encoder,
+    denoising_autoencoder,
     dense_autoencoder,
     dense_decoder,
     dense_encoder,
-    denoising_autoencoder,
     jacobian_frobenius_norm,
-    kl_divergence,
-    reconstruction_nll,
     recurrent_autoencoder,
+    recurrent_decoder,
+    recurrent_encoder,
     sparse_autoencoder,
     variational_autoencoder,
 )
-from .config import is_quick, pick, set_seed
+from .callbacks import KLWarmup, Progress, StopOnNaN, TrainingDivergedError
+from .corruption import add_gaussian_noise, add_salt_and_pepper, corrupt, mask_blocks, mask_pixels
 from .datasets import (
     DatasetCorruptError,
     DatasetNotFoundError,
-    add_gaussian_noise,
-    add_salt_and_pepper,
-    corrupt,
     flatten,
     load_dataset,
     load_digits,
     load_fashion_mnist,
     load_mnist,
     load_movielens_100k,
-    make_ratings,
-    make_signals,
-    split_ratings,
-    mask_blocks,
-    mask_pixels,
     read_idx,
+    split_ratings,
     subset,
 )
+from .losses import kl_divergence, reconstruction_nll
+from .notebook import say
+from .synthetic import make_ratings, make_signals
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,25 +1,41 @@
-"""Quick mode and seeding: the two switches every notebook, test and benchmark shares."""
+"""The Keras backend and seeding, the two switches every notebook, test and benchmark shares.
+(Quick mode is the environment variable ``AELIB_QUICK=1``, read by each notebook's parameters
+cell and by the benchmarks.)"""
 
+import importlib.util
+import json
 import os
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 
-QUICK_ENV = "AELIB_QUICK"
 
+def choose_backend():
+    """Keras uses TensorFlow unless told otherwise; on a machine without TensorFlow (``pip
+    install aelib[jax]``), choose the first installed of JAX and PyTorch instead.
 
-def is_quick():
-    """True when ``AELIB_QUICK=1``: small subsets and few epochs, same code path."""
-    return os.environ.get(QUICK_ENV, "").strip() == "1"
-
-
-def pick(quick, full):
-    """Return ``quick`` in quick mode and ``full`` otherwise (``pick(2, 30)`` for epochs)."""
-    return quick if is_quick() else full
+    Nothing is changed when ``KERAS_BACKEND`` is set, when Keras' ``keras.json`` names a
+    backend, or when Keras is already imported. Returns the backend name it set, or None.
+    """
+    if "KERAS_BACKEND" in os.environ or "keras" in sys.modules or importlib.util.find_spec("tensorflow"):
+        return None
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "keras.json"
+    try:
+        if "backend" in json.loads(config.read_text()):
+            return None
+    except (OSError, ValueError):
+        pass
+    for name in ("jax", "torch"):
+        if importlib.util.find_spec(name):
+            os.environ["KERAS_BACKEND"] = name
+            return name
+    return None
 
 
 def set_seed(seed=0):
-    """Seed Python, NumPy and Keras (and so TensorFlow) for reproducible runs."""
+    """Seed Python, NumPy and Keras (and so the backend) for reproducible runs."""
     import keras
 
     random.seed(seed)

@@ -1,4 +1,4 @@
-"""Loading, normalising, corrupting and splitting data.
+"""Loading data sets, and splitting them.
 
 Images come back as float32 in ``[0, 1]`` with a channel axis ``(n, height, width, 1)`` and the
 labels as uint8, so every builder and notebook can take them as they are::
@@ -16,12 +16,20 @@ Files are looked for, in this order, without any path edited by hand:
 5. Keras' own download, for users who are online.
 
 Both formats are read: the four IDX files (``train-images-idx3-ubyte[.gz]`` ...) and Keras'
-``mnist.npz``. A file that is truncated or corrupt raises :class:`DatasetCorruptError`; a data
-set found nowhere raises :class:`DatasetNotFoundError` naming every place searched and the one
-command that fixes it.
+``mnist.npz``. Every array is checked against the SHA-256 of the published data (of its pixel or
+label bytes, so a gzipped, plain or ``.npz`` copy all pass), as Keras' own ``get_file`` checks
+its downloads: a file that is truncated, corrupt or simply different (a training file of zeros
+behind a valid header) raises :class:`DatasetCorruptError` naming it. A data set found nowhere
+raises :class:`DatasetNotFoundError` naming every place searched and the one command that fixes
+it. Loaded arrays are cached per process, keyed by the files they came from.
+
+Also here: :func:`load_digits` (scikit-learn's bundled 8x8 digits), :func:`load_movielens_100k`
+(ratings), and the splitting helpers :func:`subset` and :func:`split_ratings`. Corruption lives
+in :mod:`aelib.corruption`, generated data in :mod:`aelib.synthetic`.
 """
 
 import gzip
+import hashlib
 import os
 import struct
 import zlib
@@ -29,26 +37,23 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_fraction
+
 __all__ = [
     "DatasetNotFoundError",
     "DatasetCorruptError",
     "load_fashion_mnist",
     "load_mnist",
     "load_digits",
+    "load_dataset",
+    "load_movielens_100k",
     "read_idx",
     "subset",
     "flatten",
-    "add_gaussian_noise",
-    "add_salt_and_pepper",
-    "mask_blocks",
-    "mask_pixels",
-    "corrupt",
-    "make_ratings",
     "split_ratings",
-    "load_movielens_100k",
-    "make_signals",
 ]
 
+MOVIELENS_100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -61,14 +66,28 @@ _SPECS = {
         "folders": ("fashion-mnist", "fashion_mnist"),
         "npz": "fashion_mnist.npz",
         "debian": "dataset-fashion-mnist",
-        "sizes": (60000, 10000),
     },
-    "mnist": {
-        "folders": ("mnist",),
-        "npz": "mnist.npz",
-        "debian": None,
-        "sizes": (60000, 10000),
-    },
+    "mnist": {"folders": ("mnist",), "npz": "mnist.npz", "debian": None},
+}
+# SHA-256 of each array's bytes (uint8 pixels or labels, C order, no header), computed from the
+# published files (Zalando's Fashion-MNIST release; LeCun et al.'s MNIST test files), so the
+# check does not depend on how a copy is compressed or packed.
+ARRAY_SHA256 = {
+    ("fashion_mnist", "x_train"): "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+    ("fashion_mnist", "y_train"): "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+    ("fashion_mnist", "x_test"): "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+    ("fashion_mnist", "y_test"): "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+    ("mnist", "x_test"): "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    ("mnist", "y_test"): "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+# Published checksums of the distributed files themselves: Keras' mnist.npz (sha256, as in
+# keras.datasets.mnist) and the original MNIST training files (md5, as LeCun's site and
+# torchvision list them). A file that matches is verified as a whole; this is how the MNIST
+# training arrays, for which no array hash is listed above, are checked.
+FILE_HASHES = {
+    ("mnist", "mnist.npz"): ("sha256", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),
+    ("mnist", "train-images-idx3-ubyte.gz"): ("md5", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ("mnist", "train-labels-idx1-ubyte.gz"): ("md5", "d53e105ee54ea40749a09fcbcd1e9432"),
 }
 _CACHE = {}
 
@@ -78,7 +97,8 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 class DatasetCorruptError(ValueError):
-    """A data file exists but is truncated or not in the expected format."""
+    """A data file exists but is truncated, not in the expected format, or not the published
+    data (its checksum differs)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,13 +122,11 @@ def read_idx(path):
             raw = path.read_bytes()
     except (OSError, EOFError, zlib.error) as e:
         raise DatasetCorruptError(
-            f"{path} could not be decompressed ({e}); the file is truncated or not gzip. "
-            "Delete it and download it again."
+            f"{path} could not be decompressed ({e}); the file is truncated or not gzip. Delete it and download it again."
         ) from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise DatasetCorruptError(
-            f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'}). "
-            "Delete it and download it again."
+            f"{path} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'}). Delete it and download it again."
         )
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     ndim = raw[3]
@@ -145,8 +163,7 @@ def _read_npz(path):
             arrays = {k: f[k] for k in IDX_FILES}
     except KeyError as e:
         raise DatasetCorruptError(
-            f"{path} lacks the array {e}; expected x_train, y_train, x_test, y_test as in "
-            "Keras' mnist.npz."
+            f"{path} lacks the array {e}; expected x_train, y_train, x_test, y_test as in Keras' mnist.npz."
         ) from e
     except Exception as e:  # zipfile.BadZipFile, ValueError, EOFError ...
         raise DatasetCorruptError(f"{path} could not be read as .npz ({e}); it is corrupt.") from e
@@ -157,13 +174,9 @@ def _check(name, arrays, source):
     x_train, y_train, x_test, y_test = (arrays[k] for k in IDX_FILES)
     for x, y, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
         if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise DatasetCorruptError(
-                f"{source}: {split} images have shape {x.shape}, expected (n, 28, 28)."
-            )
+            raise DatasetCorruptError(f"{source}: {split} images have shape {x.shape}, expected (n, 28, 28).")
         if y.shape != (len(x),):
-            raise DatasetCorruptError(
-                f"{source}: {len(x)} {split} images but labels of shape {y.shape}."
-            )
+            raise DatasetCorruptError(f"{source}: {len(x)} {split} images but labels of shape {y.shape}.")
         if len(y) and (y.min() < 0 or y.max() > 9):
             raise DatasetCorruptError(f"{source}: {split} labels outside 0-9.")
     return arrays
@@ -187,22 +200,67 @@ def _candidate_dirs(name):
     return dirs
 
 
-def _load_from_disk(name):
-    """(arrays, source) from the first place holding the data set, or (None, places)."""
+def _locate(name):
+    """(files, searched): the files of the first place holding the data set, as a dict of the
+    four array names to paths (IDX) or ``{"npz": path}``; ``files`` is None if none holds it."""
     spec = _SPECS[name]
     searched = []
     for label, folder in _candidate_dirs(name):
         searched.append(f"{folder} ({label})")
         if not folder.is_dir():
             continue
-        npz = folder / spec["npz"]
-        if npz.is_file():
-            return _check(name, _read_npz(npz), npz), str(npz)
+        if (folder / spec["npz"]).is_file():
+            return {"npz": folder / spec["npz"]}, searched
         files = _find_idx(folder)
         if files:
-            arrays = {k: read_idx(p) for k, p in files.items()}
-            return _check(name, arrays, folder), str(folder)
+            return files, searched
     return None, searched
+
+
+def _file_digest(path, algorithm):
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify(name, arrays, files, source):
+    """Raise DatasetCorruptError naming the file whose content is not the published data."""
+    whole = set()
+    for path in set(files.values()):
+        algorithm, expected = FILE_HASHES.get((name, path.name), (None, None))
+        if expected is not None and _file_digest(path, algorithm) == expected:
+            whole.add(path)
+    for key, array in arrays.items():
+        path = files.get(key, files.get("npz"))
+        expected = ARRAY_SHA256.get((name, key))
+        if path in whole or expected is None:
+            continue
+        got = hashlib.sha256(np.ascontiguousarray(array, dtype=np.uint8).tobytes()).hexdigest()
+        if got != expected:
+            what = str(path) if key in files else f"the array {key!r} of {path or source}"
+            raise DatasetCorruptError(
+                f"{what} is not the published {name} data: its SHA-256 is {got}, expected {expected} "
+                "(the header may be intact while the content is damaged or replaced). Delete it and "
+                "download it again, or reinstall the package it came from."
+            )
+
+
+def _load_from_disk(name):
+    """(arrays, source) from the first place holding the data set, or (None, places searched).
+    Arrays are cached, keyed by the files they came from (path, size, modification time)."""
+    files, searched = _locate(name)
+    if files is None:
+        return None, searched
+    key = (name,) + tuple(sorted((k, str(p), p.stat().st_size, p.stat().st_mtime_ns) for k, p in files.items()))
+    if key not in _CACHE:
+        source = files.get("npz", next(iter(files.values())).parent)
+        arrays = _read_npz(files["npz"]) if "npz" in files else {k: read_idx(p) for k, p in files.items()}
+        _check(name, arrays, source)
+        _verify(name, arrays, files, source)
+        _CACHE[key] = arrays, str(source)
+    return _CACHE[key]
 
 
 def _download(name):
@@ -211,7 +269,9 @@ def _download(name):
     loader = {"fashion_mnist": keras.datasets.fashion_mnist, "mnist": keras.datasets.mnist}[name]
     (x_train, y_train), (x_test, y_test) = loader.load_data()
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    return _check(name, arrays, f"Keras download of {name}"), f"Keras download of {name}"
+    source = f"Keras download of {name}"
+    _verify(name, _check(name, arrays, source), {}, source)
+    return arrays, source
 
 
 def _not_found_message(name, searched, error):
@@ -224,7 +284,8 @@ def _not_found_message(name, searched, error):
         "in ~/.keras/datasets, found there from then on)"
     )
     fixes.append(
-        "or put the four IDX files (" + ", ".join(f"{s}.gz" for s in IDX_FILES.values())
+        "or put the four IDX files ("
+        + ", ".join(f"{s}.gz" for s in IDX_FILES.values())
         + f") or Keras' {spec['npz']} in a folder and set AELIB_DATA_DIR to it"
     )
     lines = [f"Could not find the {name} data set. Searched:"]
@@ -236,21 +297,16 @@ def _not_found_message(name, searched, error):
 
 
 def _load(name, limit=None, seed=0, download=True):
-    if name not in _CACHE:
-        arrays, found = _load_from_disk(name)
-        if arrays is None:
-            if not download:
-                raise DatasetNotFoundError(_not_found_message(name, found, "skipped (download=False)"))
-            try:
-                arrays, found = _download(name)
-            except DatasetCorruptError:
-                raise
-            except Exception as e:  # offline: URLError, socket errors, HTTP errors ...
-                raise DatasetNotFoundError(
-                    _not_found_message(name, found, f"failed ({type(e).__name__}: {e})")
-                ) from None
-        _CACHE[name] = arrays
-    a = _CACHE[name]
+    a, found = _load_from_disk(name)
+    if a is None:
+        if not download:
+            raise DatasetNotFoundError(_not_found_message(name, found, "skipped (download=False)"))
+        try:
+            a, _ = _download(name)
+        except DatasetCorruptError:
+            raise
+        except Exception as e:  # offline: URLError, socket errors, HTTP errors ...
+            raise DatasetNotFoundError(_not_found_message(name, found, f"failed ({type(e).__name__}: {e})")) from None
     train = (_to_float_images(a["x_train"]), a["y_train"].astype(np.uint8))
     test = (_to_float_images(a["x_test"]), a["y_test"].astype(np.uint8))
     if limit is not None:
@@ -305,9 +361,7 @@ def load_digits(test_size=0.25, seed=0):
     bunch = sk_digits()
     x = (bunch.images / 16.0).astype(np.float32)[..., None]
     y = bunch.target.astype(np.uint8)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     return (x_tr, y_tr), (x_te, y_te)
 
 
@@ -335,87 +389,69 @@ def flatten(x):
     return x.reshape(len(x), -1)
 
 
-def _rng(seed):
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def _check_ratings(ratings, mask):
+    ratings, mask = np.asarray(ratings), np.asarray(mask, dtype=bool)
+    if ratings.ndim != 2 or ratings.shape != mask.shape:
+        raise ValueError(f"ratings and mask must be 2-D (users, items) of one shape, got {ratings.shape} and {mask.shape}.")
+    return ratings, mask
 
 
-def add_gaussian_noise(x, std=0.3, seed=0, clip=True):
-    """``x`` plus N(0, std^2) noise, clipped to [0, 1] by default. ``x`` is left untouched."""
-    if std < 0:
-        raise ValueError(f"std must be >= 0, got {std}.")
-    x = np.asarray(x, dtype=np.float32)
-    noisy = x + _rng(seed).normal(0.0, std, size=x.shape).astype(np.float32)
-    return np.clip(noisy, 0.0, 1.0) if clip else noisy
+def split_ratings(ratings, mask, test_fraction=0.1, seed=0):
+    """Hold out a random ``test_fraction`` of the **observed** ratings for testing.
 
-
-def add_salt_and_pepper(x, amount=0.2, seed=0, low=0.0, high=1.0):
-    """Set a fraction ``amount`` of values to ``low`` or ``high`` (half each, on average)."""
-    if not 0.0 <= amount <= 1.0:
-        raise ValueError(f"amount must be in [0, 1], got {amount}.")
-    x = np.asarray(x, dtype=np.float32)
-    rng = _rng(seed)
-    u = rng.random(x.shape)
-    out = x.copy()
-    out[u < amount / 2] = low
-    out[(u >= amount / 2) & (u < amount)] = high
-    return out
-
-
-def mask_blocks(x, block_size=8, n_blocks=1, seed=0, fill=0.0, return_mask=False):
-    """Blank ``n_blocks`` random square blocks of side ``block_size`` in each image.
-
-    ``x`` has shape ``(n, height, width[, channels])``. With ``return_mask=True`` also returns a
-    boolean array, True where pixels were blanked (for inpainting metrics).
+    Returns ``(train_ratings, train_mask, test_ratings, test_mask)``: same shapes as the input,
+    masks disjoint with union ``mask``, each ratings matrix 0 outside its own mask (so the test
+    ratings are invisible to a model trained on ``train_ratings``).
     """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim < 3:
-        raise ValueError(f"mask_blocks needs images (n, height, width[, channels]), got {x.shape}.")
-    h, w = x.shape[1:3]
-    if not 0 < block_size <= min(h, w):
-        raise ValueError(f"block_size must be in 1..{min(h, w)} for {h}x{w} images, got {block_size}.")
-    rng = _rng(seed)
-    n = len(x)
-    rows = rng.integers(0, h - block_size + 1, size=(n, n_blocks))
-    cols = rng.integers(0, w - block_size + 1, size=(n, n_blocks))
-    r = np.arange(h)[None, None, :]
-    c = np.arange(w)[None, None, :]
-    in_r = (r >= rows[..., None]) & (r < rows[..., None] + block_size)  # (n, blocks, h)
-    in_c = (c >= cols[..., None]) & (c < cols[..., None] + block_size)  # (n, blocks, w)
-    mask = (in_r[..., :, None] & in_c[..., None, :]).any(axis=1)  # (n, h, w)
-    mask = mask.reshape(mask.shape + (1,) * (x.ndim - 3))
-    mask = np.broadcast_to(mask, x.shape)
-    out = np.where(mask, np.float32(fill), x)
-    return (out, mask.copy()) if return_mask else out
+    ratings, mask = _check_ratings(ratings, mask)
+    check_fraction("test_fraction", test_fraction, open_low=True, open_high=True)
+    observed = np.flatnonzero(mask)
+    n_test = int(round(test_fraction * len(observed)))
+    test_mask = np.zeros(mask.size, dtype=bool)
+    test_mask[np.random.default_rng(seed).choice(observed, size=n_test, replace=False)] = True
+    test_mask = test_mask.reshape(mask.shape)
+    train_mask = mask & ~test_mask
+    zero = np.zeros((), dtype=ratings.dtype)
+    return np.where(train_mask, ratings, zero), train_mask, np.where(test_mask, ratings, zero), test_mask
 
 
-def mask_pixels(x, fraction=0.25, seed=0, fill=0.0):
-    """Set a random ``fraction`` of the values to ``fill`` (masking noise, Vincent et al. 2010)."""
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"fraction must be in [0, 1], got {fraction}.")
-    x = np.asarray(x, dtype=np.float32)
-    return np.where(_rng(seed).random(x.shape) < fraction, np.float32(fill), x)
+def load_movielens_100k(path):
+    """Read MovieLens 100k into ``(ratings, mask)``, as :func:`make_ratings` returns.
 
+    ``path`` is the ``u.data`` file or the unzipped ``ml-100k`` folder holding it: one rating
+    per line, ``user<TAB>item<TAB>rating<TAB>timestamp``, ids starting at 1. The matrix is
+    ``(max user id, max item id)`` (943 x 1682 for the real file), float32, 0 where unrated.
 
-_CORRUPTIONS = ("gaussian", "salt_and_pepper", "masking", "block")
-
-
-def corrupt(x, kind="gaussian", amount=0.3, seed=0):
-    """The same four corruptions as :class:`aelib.layers.Corruption`, on NumPy arrays.
-
-    ``amount`` is the noise std (``"gaussian"``), the fraction of values set to 0 or 1
-    (``"salt_and_pepper"``) or to 0 (``"masking"``), or the side in pixels of one blanked
-    square per image (``"block"``). The input is never modified.
+    Raises:
+        FileNotFoundError: no such file (the message says where to download it).
+        ValueError: a line that is not four integers with a rating in 1..5 and ids >= 1.
     """
-    if kind not in _CORRUPTIONS:
-        raise ValueError(f"Unknown corruption kind {kind!r}; use one of {_CORRUPTIONS}.")
-    if kind == "gaussian":
-        return add_gaussian_noise(x, std=amount, seed=seed)
-    if kind == "salt_and_pepper":
-        return add_salt_and_pepper(x, amount=amount, seed=seed)
-    if kind == "masking":
-        return mask_pixels(x, fraction=amount, seed=seed)
-    return mask_blocks(x, block_size=int(amount), seed=seed)
-
-
-# Generated data sets (ratings, signals) live in synthetic.py; re-exported here.
-from .synthetic import load_movielens_100k, make_ratings, make_signals, split_ratings  # noqa: E402
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = path / "u.data"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No MovieLens 100k file at {path}. Download {MOVIELENS_100K_URL}, unzip it and pass "
+            "the path of ml-100k/u.data (or of the ml-100k folder)."
+        )
+    rows = []
+    with open(path, encoding="latin-1") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            fields = line.split()
+            try:
+                user, item, rating, _ = (int(v) for v in fields)
+            except ValueError:
+                raise ValueError(
+                    f"{path}, line {number}: expected 'user item rating timestamp' (four integers), got {line.rstrip()!r}."
+                ) from None
+            if user < 1 or item < 1 or not 1 <= rating <= 5:
+                raise ValueError(f"{path}, line {number}: ids must be >= 1 and the rating in 1..5, got {line.rstrip()!r}.")
+            rows.append((user, item, rating))
+    if not rows:
+        raise ValueError(f"{path} holds no ratings.")
+    users, items, values = np.array(rows).T
+    ratings = np.zeros((users.max(), items.max()), dtype=np.float32)
+    ratings[users - 1, items - 1] = values
+    return ratings, ratings > 0

@@ -1,4 +1,5 @@
-"""Small registered layers the builders share: corruption, sampling, clipping, KL sparsity.
+"""Small registered layers the builders share: sampling, clipping, sparsity penalties (and the
+corruption layer, defined with its NumPy twins in :mod:`aelib.corruption`).
 
 Each is written with ``keras.ops`` and ``keras.random`` (no backend-specific code), validates
 its arguments in ``__init__`` and round-trips through ``get_config()``, so a model using it
@@ -8,81 +9,11 @@ saves to ``.keras`` and loads with ``safe_mode=True``.
 import keras
 from keras import ops
 
-CORRUPTIONS = ("gaussian", "salt_and_pepper", "masking", "block")
+from .checks import check_fraction, check_range
+from .corruption import CORRUPTIONS, Corruption
+from .losses import kl_bernoulli
 
-
-@keras.saving.register_keras_serializable(package="aelib")
-class Corruption(keras.layers.Layer):
-    """Corrupts its input during training only; at inference it is the identity.
-
-    Args:
-        kind: ``"gaussian"`` (add N(0, amount^2) noise), ``"salt_and_pepper"`` (set a fraction
-            ``amount`` of values to 0 or 1), ``"masking"`` (set a fraction ``amount`` of values
-            to 0, the masking noise of Vincent et al. 2010) or ``"block"`` (blank one square of
-            side ``amount`` pixels per image, for inpainting; images only).
-        amount: noise std, fraction of values, or block side in pixels.
-        clip: clip the result to ``[0, 1]`` (for images scaled to that range).
-        seed: seed of the layer's random stream.
-    """
-
-    def __init__(self, kind="gaussian", amount=0.3, clip=True, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if kind not in CORRUPTIONS:
-            raise ValueError(f"Corruption kind={kind!r} is unknown; use one of {CORRUPTIONS}.")
-        if kind == "block":
-            if int(amount) != amount or amount < 1:
-                raise ValueError(f"amount={amount!r}: for kind='block' it is the block side in pixels, an integer >= 1.")
-        elif kind == "gaussian":
-            if amount < 0:
-                raise ValueError(f"amount={amount!r}: the noise std must be >= 0.")
-        elif not 0.0 <= amount <= 1.0:
-            raise ValueError(f"amount={amount!r}: for kind={kind!r} it is a fraction in [0, 1].")
-        self.kind, self.amount, self.clip, self.seed = kind, amount, clip, seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        if self.kind == "block":
-            if len(input_shape) < 3:
-                raise ValueError(f"kind='block' needs images (batch, height, width[, channels]), got {input_shape}.")
-            if self.amount > min(input_shape[1], input_shape[2]):
-                raise ValueError(f"amount={self.amount}: the block is larger than the {input_shape[1]}x{input_shape[2]} image.")
-
-    def call(self, inputs, training=None):
-        if not training:
-            return inputs
-        x = inputs
-        if self.kind == "gaussian":
-            x = x + self.amount * keras.random.normal(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
-        elif self.kind == "salt_and_pepper":
-            u = keras.random.uniform(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
-            x = ops.where(u < self.amount / 2, ops.zeros_like(x), ops.where(u < self.amount, ops.ones_like(x), x))
-        elif self.kind == "masking":
-            u = keras.random.uniform(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
-            x = ops.where(u < self.amount, ops.zeros_like(x), x)
-        else:  # block
-            x = x * (1.0 - self._block_mask(x))
-        return ops.clip(x, 0.0, 1.0) if self.clip else x
-
-    def _block_mask(self, x):
-        shape = ops.shape(x)
-        batch, height, width = shape[0], shape[1], shape[2]
-        size = int(self.amount)
-        top = keras.random.randint((batch, 1), 0, height - size + 1, seed=self.seed_generator)
-        left = keras.random.randint((batch, 1), 0, width - size + 1, seed=self.seed_generator)
-        rows = ops.arange(height)[None, :]
-        cols = ops.arange(width)[None, :]
-        in_rows = ops.logical_and(rows >= top, rows < top + size)  # (batch, height)
-        in_cols = ops.logical_and(cols >= left, cols < left + size)  # (batch, width)
-        mask = ops.logical_and(in_rows[:, :, None], in_cols[:, None, :])
-        mask = ops.cast(mask, x.dtype)
-        return ops.reshape(mask, (batch, height, width) + (1,) * (len(x.shape) - 3))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "amount": self.amount, "clip": self.clip, "seed": self.seed}
+__all__ = ["Sampling", "Clip", "KLSparsity", "L1Sparsity", "Corruption", "CORRUPTIONS"]
 
 
 @keras.saving.register_keras_serializable(package="aelib")
@@ -131,12 +62,6 @@ class Clip(keras.layers.Layer):
         return {**super().get_config(), "min_value": self.min_value, "max_value": self.max_value}
 
 
-def kl_bernoulli(target, rho_hat, eps=1e-7):
-    """KL(target || rho_hat) between Bernoulli distributions, elementwise (in nats)."""
-    rho_hat = ops.clip(rho_hat, eps, 1.0 - eps)
-    return target * ops.log(target / rho_hat) + (1.0 - target) * ops.log((1.0 - target) / (1.0 - rho_hat))
-
-
 @keras.saving.register_keras_serializable(package="aelib")
 class KLSparsity(keras.layers.Layer):
     """Identity layer that adds ``weight * sum_j KL(target || mean activation of unit j)``.
@@ -147,10 +72,8 @@ class KLSparsity(keras.layers.Layer):
 
     def __init__(self, target=0.05, weight=1e-3, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 < target < 1.0:
-            raise ValueError(f"target={target!r}: the target mean activation must be in (0, 1), e.g. 0.05.")
-        if weight < 0:
-            raise ValueError(f"weight={weight!r} must be >= 0.")
+        check_fraction("target (the target mean activation, e.g. 0.05)", target, open_low=True, open_high=True)
+        check_range("weight", weight, 0.0)
         self.target, self.weight = float(target), float(weight)
 
     def call(self, inputs):
@@ -163,3 +86,28 @@ class KLSparsity(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "target": self.target, "weight": self.weight}
+
+
+@keras.saving.register_keras_serializable(package="aelib")
+class L1Sparsity(keras.layers.Layer):
+    """Identity layer that adds ``weight * mean over the batch of sum_j |a_j|``.
+
+    The L1 penalty on code activations, written out rather than left to Keras'
+    ``activity_regularizer``, whose scale changed with the Keras version (divided by the batch
+    size only in releases since early 2026): here it is per example on every version.
+    """
+
+    def __init__(self, weight=3e-4, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = float(check_range("weight", weight, 0.0))
+
+    def call(self, inputs):
+        per_example = ops.sum(ops.abs(ops.reshape(inputs, (ops.shape(inputs)[0], -1))), axis=1)
+        self.add_loss(self.weight * ops.mean(ops.cast(per_example, "float32")))
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}

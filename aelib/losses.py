@@ -1,47 +1,102 @@
-"""Registered Keras losses that the built-in ones do not cover.
+"""Every loss in aelib, written with ``keras.ops`` only, so it runs on every Keras backend.
 
-:class:`MaskedMeanSquaredError` is the loss of AutoRec (Sedhain et al. 2015): a user's rating
-vector is mostly missing, and the model must be scored only on the ratings it was given::
+- :func:`reconstruction_nll`: ``-log p(x | z)`` per example, Bernoulli (from logits or
+  probabilities) or Gaussian, in nats: the reconstruction term of every VAE;
+- :func:`kl_divergence`: the closed-form KL between a diagonal Gaussian and ``N(0, I)``, per code
+  dimension: the VAE's regulariser;
+- :func:`kl_bernoulli`: the KL between two Bernoulli distributions: the sparse autoencoder's
+  penalty on mean activations;
+- :class:`MaskedMeanSquaredError`: squared error over the observed entries only, the loss of a
+  recommender autoencoder (AutoRec) on a rating matrix that is mostly missing::
 
     model.compile(optimizer="adam", loss=aelib.losses.MaskedMeanSquaredError())
     model.fit(train_ratings, train_ratings, ...)   # 0 = not rated
 
-Written with ``keras.ops`` only, so it runs on every backend, and registered so a model compiled
-with it saves to ``.keras`` and loads with ``keras.saving.load_model(path, safe_mode=True)``.
+The loss class is registered, so a model compiled with it saves to ``.keras`` and loads with
+``keras.saving.load_model(path, safe_mode=True)``.
 """
+
+import math
 
 import keras
 from keras import ops
 
-__all__ = ["MaskedMeanSquaredError"]
+from .checks import check_choice, check_range
+
+__all__ = ["reconstruction_nll", "kl_divergence", "kl_bernoulli", "MaskedMeanSquaredError", "RECONSTRUCTIONS"]
+
+RECONSTRUCTIONS = ("bernoulli", "gaussian")
+
+
+def _sum_per_example(values):
+    """Sum over every non-batch axis: shape (batch,)."""
+    return ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1)
+
+
+def reconstruction_nll(x, output, kind="bernoulli", decoder_std=0.1, from_logits=False):
+    """``-log p(x | z)`` per example, summed over all non-batch axes, in nats: shape (batch,).
+
+    Args:
+        x: the data, shape (batch, ...).
+        output: what the decoder gives for it: pixel probabilities, or logits with
+            ``from_logits=True`` (``"bernoulli"``), or the mean (``"gaussian"``).
+        kind: ``"bernoulli"`` (binary cross-entropy; x in [0, 1]) or ``"gaussian"`` (squared
+            error scaled by a fixed ``decoder_std``, plus the normalising constant).
+        from_logits: ``output`` holds logits. This is what a VAE trains with: exact for any
+            logit, where ``log(sigmoid(.))`` saturates in float32 (a pixel's loss capped near
+            16 nats, no gradient once the sigmoid reads 0 or 1).
+    """
+    check_choice("kind", kind, RECONSTRUCTIONS)
+    x = ops.cast(x, "float32")
+    output = ops.cast(output, "float32")
+    if kind == "bernoulli":
+        nll = ops.binary_crossentropy(x, output, from_logits=from_logits)
+    else:
+        nll = 0.5 * ops.square((x - output) / decoder_std) + math.log(decoder_std) + 0.5 * math.log(2 * math.pi)
+    return _sum_per_example(nll)
+
+
+def kl_divergence(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, 1)) per code dimension, in nats (closed form)."""
+    mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
+    return -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
+
+
+def kl_bernoulli(target, rho_hat, eps=1e-7):
+    """KL(target || rho_hat) between Bernoulli distributions, elementwise (in nats)."""
+    rho_hat = ops.clip(ops.cast(rho_hat, "float32"), eps, 1.0 - eps)
+    return target * ops.log(target / rho_hat) + (1.0 - target) * ops.log((1.0 - target) / (1.0 - rho_hat))
 
 
 @keras.saving.register_keras_serializable(package="aelib")
 class MaskedMeanSquaredError(keras.losses.Loss):
-    """Mean squared error over the observed entries of each sample only.
+    """Squared error over the observed entries of each sample only.
 
     Entries of ``y_true`` equal to ``missing_value`` are missing and contribute nothing. Per
-    sample the loss is ``sum((y_true - y_pred)^2 over observed) / max(1, number observed)``, so a
-    sample with no observed entries has loss 0; the batch loss is the mean over samples.
+    sample the loss is ``sum((y_true - y_pred)^2 over observed) / max(1, number observed)``
+    (``average=True``, the default: every sample counts the same however many ratings it has),
+    or the plain sum over the observed entries (``average=False``: AutoRec's objective as
+    Sedhain et al. 2015 write it, where a sample with many ratings weighs more; add their
+    ``lambda/2 * ||W||^2`` as ``l2`` weight decay). A sample with no observed entries has loss
+    0; the batch loss is the mean over samples.
 
     Args:
         missing_value: the value that marks a missing entry in ``y_true`` (0 for ratings 1..5).
+        average: divide each sample's sum by its number of observed entries.
         name, reduction, dtype: as for any ``keras.losses.Loss``.
     """
 
-    def __init__(self, missing_value=0.0, name="masked_mean_squared_error", reduction="sum_over_batch_size", dtype=None):
+    def __init__(
+        self, missing_value=0.0, average=True, name="masked_mean_squared_error", reduction="sum_over_batch_size", dtype=None
+    ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        try:
-            self.missing_value = float(missing_value)
-        except (TypeError, ValueError):
-            raise ValueError(f"missing_value must be a number (0.0 for unrated items), got {missing_value!r}.") from None
+        check_range("missing_value", missing_value, -math.inf)
+        self.missing_value, self.average = float(missing_value), bool(average)
 
     def call(self, y_true, y_pred):
         observed = ops.cast(ops.not_equal(y_true, self.missing_value), y_pred.dtype)
-        axes = tuple(range(1, len(y_true.shape)))  # every non-batch axis
-        squared = ops.sum(observed * ops.square(y_true - y_pred), axis=axes)
-        count = ops.sum(observed, axis=axes)
-        return squared / ops.maximum(count, 1.0)
+        squared = _sum_per_example(observed * ops.square(y_true - y_pred))
+        return squared / ops.maximum(_sum_per_example(observed), 1.0) if self.average else squared
 
     def get_config(self):
-        return {**super().get_config(), "missing_value": self.missing_value}
+        return {**super().get_config(), "missing_value": self.missing_value, "average": self.average}

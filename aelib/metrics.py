@@ -1,5 +1,5 @@
 """Numbers to judge an autoencoder by: reconstruction error, PSNR, a PCA baseline, anomaly
-detection scores, retrieval precision, time-series windows and a masked RMSE for ratings.
+detection scores, retrieval precision and a masked RMSE for ratings.
 
 Everything here is plain NumPy (plus scikit-learn and SciPy), so it works on the output of any
 model's ``predict``. Conventions:
@@ -25,8 +25,6 @@ __all__ = [
     "binarize",
     "pack_bits",
     "hamming_distances",
-    "sliding_windows",
-    "windows_to_timesteps",
     "masked_rmse",
 ]
 
@@ -103,8 +101,7 @@ def pca_reconstruct(x_train, x_test, n_components, seed=0):
     max_components = min(flat_train.shape)
     if not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= max_components:
         raise ValueError(
-            f"n_components must be an integer in 1..{max_components} "
-            f"(min of train samples and features), got {n_components!r}."
+            f"n_components must be an integer in 1..{max_components} (min of train samples and features), got {n_components!r}."
         )
     pca = PCA(n_components=int(n_components), random_state=seed).fit(flat_train)
     x_hat = pca.inverse_transform(pca.transform(flat_test)).reshape(x_test.shape)
@@ -306,8 +303,7 @@ def precision_at_k(query_codes, query_labels, db_codes, db_labels, k=10, metric=
         raise ValueError(f"query_codes and db_codes must be 2-D with the same code size, got {q.shape} and {db.shape}.")
     if len(q_lab) != len(q) or len(db_lab) != len(db):
         raise ValueError(
-            f"one label per code: {len(q)} query codes with {len(q_lab)} labels, "
-            f"{len(db)} db codes with {len(db_lab)} labels."
+            f"one label per code: {len(q)} query codes with {len(q_lab)} labels, {len(db)} db codes with {len(db_lab)} labels."
         )
     if exclude_self and len(q) != len(db):
         raise ValueError(f"exclude_self=True needs the queries to be the database, got {len(q)} queries and {len(db)} db items.")
@@ -341,62 +337,6 @@ def precision_at_k(query_codes, query_labels, db_codes, db_labels, k=10, metric=
         nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
         hits += (db_lab[nearest] == q_lab[i : i + step, None]).sum()
     return float(hits / (len(q) * k))
-
-
-# --------------------------------------------------------------------------------------------
-# Time series
-# --------------------------------------------------------------------------------------------
-def sliding_windows(signal, window, stride=1):
-    """Cut a ``(timesteps,)`` or ``(timesteps, features)`` signal into overlapping windows.
-
-    Window ``i`` covers time steps ``i * stride`` to ``i * stride + window - 1``; a tail too
-    short for a whole window is dropped. Returns a new array ``(n_windows, window, features)``.
-    """
-    x = np.asarray(signal)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2:
-        raise ValueError(f"signal must be (timesteps,) or (timesteps, features), got shape {np.shape(signal)}.")
-    if not isinstance(window, (int, np.integer)) or not 1 <= window <= len(x):
-        raise ValueError(f"window must be an integer in 1..{len(x)} (the signal length), got {window!r}.")
-    if not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise ValueError(f"stride must be a positive integer, got {stride!r}.")
-    views = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)  # (n, features, window)
-    return views[::stride].transpose(0, 2, 1).copy()
-
-
-def windows_to_timesteps(window_scores, window, stride, n_timesteps, reduce="max", fill=0.0):
-    """Spread one score per window back onto the time steps: shape ``(n_timesteps,)``.
-
-    Each time step gets the ``max`` (default: flagged if any window over it looks anomalous) or
-    the ``mean`` of the scores of the windows covering it, with windows laid out as in
-    :func:`sliding_windows`. Time steps no window covers (a tail shorter than ``stride``) get
-    ``fill``, 0 by default: no evidence of an anomaly.
-    """
-    reduces = ("max", "mean")
-    if reduce not in reduces:
-        raise ValueError(f"reduce={reduce!r} is unknown; use one of {reduces}.")
-    scores = np.asarray(window_scores, dtype=np.float64).ravel()
-    for name, value in (("window", window), ("stride", stride), ("n_timesteps", n_timesteps)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    needed = (len(scores) - 1) * stride + window
-    if len(scores) == 0 or needed > n_timesteps:
-        raise ValueError(
-            f"{len(scores)} windows of {window} steps with stride {stride} cover {needed} time "
-            f"steps, more than n_timesteps={n_timesteps}; pass the window_scores of "
-            f"sliding_windows(signal, {window}, {stride})."
-        )
-    steps = (np.arange(len(scores)) * stride)[:, None] + np.arange(window)  # (n_windows, window)
-    steps, values = steps.ravel(), np.repeat(scores, window)
-    counts = np.bincount(steps, minlength=n_timesteps)
-    if reduce == "max":
-        out = np.full(n_timesteps, -np.inf)
-        np.maximum.at(out, steps, values)
-    else:
-        out = np.bincount(steps, weights=values, minlength=n_timesteps) / np.maximum(counts, 1)
-    out[counts == 0] = fill
-    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ never calls ``plt.show()``: a notebook shows the figure at the end of the cell, 
 ``fig.savefig(...)``. Functions drawing on one set of axes take ``ax=`` to draw into a subplot.
 """
 
-import numpy as np
 import matplotlib.pyplot as plt
 import matplotlib.ticker
+import numpy as np
 
 __all__ = [
     "CLASS_NAMES",
@@ -24,8 +24,16 @@ __all__ = [
 
 CLASS_NAMES = {
     "fashion_mnist": [
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ],
     "mnist": [str(d) for d in range(10)],
     "digits": [str(d) for d in range(10)],
@@ -143,8 +151,9 @@ def latent_scatter(codes, labels=None, class_names=None, title="Latent space", a
     return fig
 
 
-def manifold_grid(decoder, n=15, limits=(-3, 3), title="Images decoded from a grid of codes", ax=None, cmap="gray",
-                  axis_labels=("z[0]", "z[1]")):
+def manifold_grid(
+    decoder, n=15, limits=(-3, 3), title="Images decoded from a grid of codes", ax=None, cmap="gray", axis_labels=("z[0]", "z[1]")
+):
     """Decode an ``n x n`` grid of 2-D codes spanning ``limits`` and tile the images into one.
 
     ``decoder`` maps ``(m, 2)`` codes to images: a Keras model (its ``predict`` is used) or any

@@ -1,27 +1,21 @@
-"""Generated data sets with a known ground truth, and a reader for MovieLens 100k.
+"""Generated data sets with a known ground truth.
 
-- :func:`make_ratings` / :func:`split_ratings`: a sparse user-item matrix of 1-5 star ratings
-  from a low-rank model, for recommender autoencoders (AutoRec);
-- :func:`load_movielens_100k`: the same format from the real MovieLens 100k ``u.data`` file;
+- :func:`make_ratings`: a sparse user-item matrix of 1-5 star ratings from a low-rank model,
+  for recommender autoencoders (AutoRec), in the format of
+  :func:`aelib.datasets.load_movielens_100k` (split with :func:`aelib.datasets.split_ratings`);
 - :func:`make_signals`: a periodic multivariate signal with labelled anomalies (spikes, level
   shifts, frequency changes), for time-series anomaly detection.
 
 Everything is seeded: the same arguments give the same arrays on every machine.
 """
 
-from pathlib import Path
-
 import numpy as np
 
-__all__ = ["make_ratings", "split_ratings", "load_movielens_100k", "make_signals", "ANOMALY_KINDS"]
+from .checks import check_positive_int
+
+__all__ = ["make_ratings", "make_signals", "ANOMALY_KINDS"]
 
 ANOMALY_KINDS = ("spike", "level_shift", "frequency")
-MOVIELENS_100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-
-
-def _positive_int(name, value):
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -47,9 +41,9 @@ def make_ratings(n_users=600, n_items=400, rank=8, density=0.1, noise_std=0.4, s
         ``(ratings, mask)``: float32 ``(n_users, n_items)`` ratings, 0 where unobserved, and the
         boolean mask of observed entries.
     """
-    _positive_int("n_users", n_users)
-    _positive_int("n_items", n_items)
-    _positive_int("rank", rank)
+    check_positive_int("n_users", n_users)
+    check_positive_int("n_items", n_items)
+    check_positive_int("rank", rank)
     if not 0.0 < density <= 1.0:
         raise ValueError(f"density is the fraction of observed ratings, in (0, 1], got {density}.")
     if noise_std < 0:
@@ -71,81 +65,19 @@ def make_ratings(n_users=600, n_items=400, rank=8, density=0.1, noise_std=0.4, s
     return np.where(mask, full, 0.0).astype(np.float32), mask
 
 
-def _check_ratings(ratings, mask):
-    ratings, mask = np.asarray(ratings), np.asarray(mask, dtype=bool)
-    if ratings.ndim != 2 or ratings.shape != mask.shape:
-        raise ValueError(f"ratings and mask must be 2-D (users, items) of one shape, got {ratings.shape} and {mask.shape}.")
-    return ratings, mask
-
-
-def split_ratings(ratings, mask, test_fraction=0.1, seed=0):
-    """Hold out a random ``test_fraction`` of the **observed** ratings for testing.
-
-    Returns ``(train_ratings, train_mask, test_ratings, test_mask)``: same shapes as the input,
-    masks disjoint with union ``mask``, each ratings matrix 0 outside its own mask (so the test
-    ratings are invisible to a model trained on ``train_ratings``).
-    """
-    ratings, mask = _check_ratings(ratings, mask)
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), e.g. 0.1, got {test_fraction}.")
-    observed = np.flatnonzero(mask)
-    n_test = int(round(test_fraction * len(observed)))
-    test_mask = np.zeros(mask.size, dtype=bool)
-    test_mask[np.random.default_rng(seed).choice(observed, size=n_test, replace=False)] = True
-    test_mask = test_mask.reshape(mask.shape)
-    train_mask = mask & ~test_mask
-    zero = np.zeros((), dtype=ratings.dtype)
-    return np.where(train_mask, ratings, zero), train_mask, np.where(test_mask, ratings, zero), test_mask
-
-
-def load_movielens_100k(path):
-    """Read MovieLens 100k into ``(ratings, mask)``, as :func:`make_ratings` returns.
-
-    ``path`` is the ``u.data`` file or the unzipped ``ml-100k`` folder holding it: one rating
-    per line, ``user<TAB>item<TAB>rating<TAB>timestamp``, ids starting at 1. The matrix is
-    ``(max user id, max item id)`` (943 x 1682 for the real file), float32, 0 where unrated.
-
-    Raises:
-        FileNotFoundError: no such file (the message says where to download it).
-        ValueError: a line that is not four integers with a rating in 1..5 and ids >= 1.
-    """
-    path = Path(path).expanduser()
-    if path.is_dir():
-        path = path / "u.data"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"No MovieLens 100k file at {path}. Download {MOVIELENS_100K_URL}, unzip it and pass "
-            "the path of ml-100k/u.data (or of the ml-100k folder)."
-        )
-    rows = []
-    with open(path, encoding="latin-1") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            fields = line.split()
-            try:
-                user, item, rating, _ = (int(v) for v in fields)
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {number}: expected 'user item rating timestamp' (four integers), "
-                    f"got {line.rstrip()!r}."
-                ) from None
-            if user < 1 or item < 1 or not 1 <= rating <= 5:
-                raise ValueError(f"{path}, line {number}: ids must be >= 1 and the rating in 1..5, got {line.rstrip()!r}.")
-            rows.append((user, item, rating))
-    if not rows:
-        raise ValueError(f"{path} holds no ratings.")
-    users, items, values = np.array(rows).T
-    ratings = np.zeros((users.max(), items.max()), dtype=np.float32)
-    ratings[users - 1, items - 1] = values
-    return ratings, ratings > 0
-
-
 # --------------------------------------------------------------------------------------------
 # Signals
 # --------------------------------------------------------------------------------------------
-def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS, n_anomalies=6, anomaly_length=50,
-                 noise_seed=None, return_events=False):
+def make_signals(
+    n_timesteps=5000,
+    n_features=1,
+    seed=0,
+    anomalies=ANOMALY_KINDS,
+    n_anomalies=6,
+    anomaly_length=50,
+    noise_seed=None,
+    return_events=False,
+):
     """A periodic signal with labelled anomalies, for time-series anomaly detection.
 
     Each feature ``f`` is ``sin(2 pi t / P1_f + phi_f) + 0.5 sin(2 pi t / P2_f + psi_f)`` plus
@@ -169,8 +101,8 @@ def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS
         one dict per injected anomaly, ``{"kind", "start", "stop"}`` (the segment ``start:stop``;
         for spikes only some of its steps are labelled).
     """
-    _positive_int("n_timesteps", n_timesteps)
-    _positive_int("n_features", n_features)
+    check_positive_int("n_timesteps", n_timesteps)
+    check_positive_int("n_features", n_features)
     anomalies = tuple(anomalies)
     unknown = [a for a in anomalies if a not in ANOMALY_KINDS]
     if unknown:
@@ -189,8 +121,8 @@ def make_signals(n_timesteps=5000, n_features=1, seed=0, anomalies=ANOMALY_KINDS
     if not anomalies:
         return (signal.astype(np.float32), labels, events) if return_events else (signal.astype(np.float32), labels)
 
-    _positive_int("n_anomalies", n_anomalies)
-    _positive_int("anomaly_length", anomaly_length)
+    check_positive_int("n_anomalies", n_anomalies)
+    check_positive_int("anomaly_length", anomaly_length)
     slot = n_timesteps // n_anomalies
     if slot < 2 * anomaly_length:
         raise ValueError(

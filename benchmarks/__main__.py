@@ -39,17 +39,29 @@ def parse_tasks(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="3,000 training / 1,000 test images and a few epochs: the same code path in a few "
-                             "minutes (rows labelled mode 'quick')")
-    parser.add_argument("--only", type=parse_tasks, default=TASKS, metavar="TASKS",
-                        help="comma-separated subset of tasks; their rows of this mode replace the old ones in "
-                             "results.json, every other row is kept (default: all)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3,000 training / 1,000 test images and a few epochs: the same code path in a few "
+        "minutes (rows labelled mode 'quick')",
+    )
+    parser.add_argument(
+        "--only",
+        type=parse_tasks,
+        default=TASKS,
+        metavar="TASKS",
+        help="comma-separated subset of tasks; their rows of this mode replace the old ones in "
+        "results.json, every other row is kept (default: all)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="base seed; full mode also runs seed+1 where cheap (default 0)")
-    parser.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)),
-                        help="output folder, created if missing (default: the benchmarks/ folder)")
+    parser.add_argument(
+        "--out",
+        default=os.path.dirname(os.path.abspath(__file__)),
+        help="output folder, created if missing (default: the benchmarks/ folder)",
+    )
     args = parser.parse_args(argv)
 
     from .run import TASK_FUNCTIONS, Context  # heavy imports (TensorFlow) only after --help
@@ -58,16 +70,21 @@ def main(argv=None):
     rows = merge_rows(load_rows(os.path.join(args.out, "results.json")), [], args.only, mode)
     start = time.time()
     ctx = Context(mode, seed=args.seed)
-    print(f"{mode} mode: {ctx.n_train} train / {len(ctx.x_val)} validation / {ctx.n_test} test images; "
-          f"tasks {', '.join(args.only)}", flush=True)
+    print(
+        f"{mode} mode: {ctx.n_train} train / {len(ctx.x_val)} validation / {ctx.n_test} test images; "
+        f"tasks {', '.join(args.only)}",
+        flush=True,
+    )
     for task in args.only:
         print(f"[{task}]", flush=True)
         for row in TASK_FUNCTIONS[task](ctx):
             rows.append(row)
             write_results(rows, args.out, mode)
             value = "n/a" if row["value"] is None else f"{row['value']:.4g}"
-            print(f"[{task}] {row['method']} {row['metric']} = {value} ({row['seconds']:.0f}s; "
-                  f"{time.time() - start:.0f}s elapsed)", flush=True)
+            print(
+                f"[{task}] {row['method']} {row['metric']} = {value} ({row['seconds']:.0f}s; {time.time() - start:.0f}s elapsed)",
+                flush=True,
+            )
     write_results(rows, args.out, mode)
     print(f"done in {time.time() - start:.0f}s; wrote {os.path.join(args.out, 'results.md')}", flush=True)
     return 0

@@ -20,9 +20,17 @@ def make_row(task, method, metric, values, seconds, mode, n_train, n_test, note,
     value = sum(finite) / len(finite) if finite and len(finite) == len(values) else None
     spread = (max(values) - min(values)) if value is not None and len(values) > 1 else None
     return {
-        "task": task, "method": method, "metric": metric, "value": value, "spread": spread,
-        "seeds": list(seeds)[: len(values)], "seconds": round(float(seconds), 2), "mode": mode,
-        "n_train": int(n_train), "n_test": int(n_test), "note": note,
+        "task": task,
+        "method": method,
+        "metric": metric,
+        "value": value,
+        "spread": spread,
+        "seeds": list(seeds)[: len(values)],
+        "seconds": round(float(seconds), 2),
+        "mode": mode,
+        "n_train": int(n_train),
+        "n_test": int(n_test),
+        "note": note,
     }
 
 
@@ -49,15 +57,30 @@ def find(rows, task, method, metric, mode):
 def _goal(name, value, target, higher_is_better, how_measured, to_close):
     """A goal's verdict; ``margin`` is positive when met, in the goal's units."""
     if value is None:
-        return {"goal": name, "value": None, "target": target, "met": False, "margin": None,
-                "detail": "not measured (task not run in this mode)", "to_close": ""}
+        return {
+            "goal": name,
+            "value": None,
+            "target": target,
+            "met": False,
+            "margin": None,
+            "detail": "not measured (task not run in this mode)",
+            "to_close": "",
+        }
     margin = (value - target) if higher_is_better else (target - value)
-    return {"goal": name, "value": value, "target": target, "met": margin >= 0, "margin": margin,
-            "detail": how_measured, "to_close": "" if margin >= 0 else to_close}
+    return {
+        "goal": name,
+        "value": value,
+        "target": target,
+        "met": margin >= 0,
+        "margin": margin,
+        "detail": how_measured,
+        "to_close": "" if margin >= 0 else to_close,
+    }
 
 
 def check_goals(rows, mode="full"):
     """The five goals of the benchmark issue, judged on the rows of ``mode``."""
+
     def v(task, method, metric):
         return find(rows, task, method, metric, mode)
 
@@ -66,25 +89,52 @@ def check_goals(rows, mode="full"):
         ratios = {m: v("compression", f"{m} AE", f"mse_ratio_vs_pca_{code}") for m in ("dense", "conv")}
         ratios = {m: r for m, r in ratios.items() if r is not None}
         best = min(ratios, key=ratios.get) if ratios else None
-        goals.append(_goal(
-            f"AE / PCA test MSE ratio at code size {code} <= {target}", ratios.get(best), target, False,
-            f"best AE: {best}" if best else "",
-            "more capacity than fits the 40-min CPU budget: 3x more epochs of the (32, 64) conv AE (4 -> 12) cut the code-32 "
-            "ratio only from 0.63 to ~0.5, and a (64, 128) conv AE trains ~4x slower per image here (~90 s per epoch), "
-            "so its 30+ epochs need a GPU or a longer budget"))
+        goals.append(
+            _goal(
+                f"AE / PCA test MSE ratio at code size {code} <= {target}",
+                ratios.get(best),
+                target,
+                False,
+                f"best AE: {best}" if best else "",
+                "more capacity than fits the 40-min CPU budget: 3x more epochs of the (32, 64) conv AE (4 -> 12) cut the code-32 "
+                "ratio only from 0.63 to ~0.5, and a (64, 128) conv AE trains ~4x slower per image here (~90 s per epoch), "
+                "so its 30+ epochs need a GPU or a longer budget",
+            )
+        )
     dae = v("denoising", "denoising AE", "psnr_db")
     classical = [v("denoising", m, "psnr_db") for m in ("gaussian blur", "median filter", "TV Chambolle")]
     classical = [c for c in classical if c is not None]
-    goals.append(_goal("denoising AE >= best classical denoiser + 3 dB",
-                       None if dae is None or not classical else dae - max(classical), 3.0, True,
-                       "value = PSNR gain over the best classical denoiser, dB",
-                       "more epochs or a wider conv DAE"))
-    ae_auc = max([a for a in (v("anomaly", m, "mean_roc_auc") for m in ("AE reconstruction error", "AE error + code kNN")) if a is not None], default=None)
-    rivals = [a for a in (v("anomaly", m, "mean_roc_auc") for m in ("PCA reconstruction error", "Isolation Forest")) if a is not None]
-    g = _goal("mean one-class ROC AUC >= 0.93", ae_auc, 0.93, True, "best AE-based score",
-              "not a conv AE per class: aelib.conv_autoencoder (32, 64) code 32, 15 epochs per class, gave no gain on "
-              "validation over the dense AE (4 classes: error alone 0.02 lower, error + kNN +0.001) at ~3.5x the time; "
-              "untried: ensembles of several per-class AEs")
+    goals.append(
+        _goal(
+            "denoising AE >= best classical denoiser + 3 dB",
+            None if dae is None or not classical else dae - max(classical),
+            3.0,
+            True,
+            "value = PSNR gain over the best classical denoiser, dB",
+            "more epochs or a wider conv DAE",
+        )
+    )
+    ae_auc = max(
+        [
+            a
+            for a in (v("anomaly", m, "mean_roc_auc") for m in ("AE reconstruction error", "AE error + code kNN"))
+            if a is not None
+        ],
+        default=None,
+    )
+    rivals = [
+        a for a in (v("anomaly", m, "mean_roc_auc") for m in ("PCA reconstruction error", "Isolation Forest")) if a is not None
+    ]
+    g = _goal(
+        "mean one-class ROC AUC >= 0.93",
+        ae_auc,
+        0.93,
+        True,
+        "best AE-based score",
+        "not a conv AE per class: aelib.conv_autoencoder (32, 64) code 32, 15 epochs per class, gave no gain on "
+        "validation over the dense AE (4 classes: error alone 0.02 lower, error + kNN +0.001) at ~3.5x the time; "
+        "untried: ensembles of several per-class AEs",
+    )
     if g["met"] and rivals and ae_auc <= max(rivals):
         g.update(met=False, detail=f"reaches 0.93 but not above PCA / Isolation Forest ({max(rivals):.3f})")
     elif rivals:
@@ -94,14 +144,27 @@ def check_goals(rows, mode="full"):
     aes = {m: v("features", m, "test_accuracy") for m in ("dense AE-32 codes", "conv AE-32 codes")}
     aes = {m: a for m, a in aes.items() if a is not None}
     best = max(aes, key=aes.get) if aes else None
-    goals.append(_goal("AE-32 codes beat PCA-32 codes in the linear probe",
-                       None if best is None or pca is None else aes[best] - pca, 0.0, True,
-                       f"value = accuracy gain of {best} over PCA-32" if best else "",
-                       "more AE epochs, or a denoising/contractive AE for the features"))
+    goals.append(
+        _goal(
+            "AE-32 codes beat PCA-32 codes in the linear probe",
+            None if best is None or pca is None else aes[best] - pca,
+            0.0,
+            True,
+            f"value = accuracy gain of {best} over PCA-32" if best else "",
+            "more AE epochs, or a denoising/contractive AE for the features",
+        )
+    )
     ratio = v("speed", "aelib / textbook", "time_ratio_to_target")
-    goals.append(_goal("aelib setup reaches the textbook's final test MSE in <= 0.5 of its time", ratio, 0.5, False,
-                       "value = aelib seconds to target / textbook seconds",
-                       "a larger learning rate or batch size for aelib's setup"))
+    goals.append(
+        _goal(
+            "aelib setup reaches the textbook's final test MSE in <= 0.5 of its time",
+            ratio,
+            0.5,
+            False,
+            "value = aelib seconds to target / textbook seconds",
+            "a larger learning rate or batch size for aelib's setup",
+        )
+    )
     return goals
 
 
@@ -134,8 +197,13 @@ def to_markdown(rows, mode="full"):
             f"| {r['task']} | {r['method']} | {r['metric']} | {_fmt(r['value'])} | {_fmt(r['spread'], 2)} | "
             f"{','.join(map(str, r['seeds']))} | {r['seconds']:.1f} | {r['n_train']} / {r['n_test']} | {r['note']} |"
         )
-    lines += ["", "## Goals", "", "| goal | value | target | verdict | how measured / what would close it |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Goals",
+        "",
+        "| goal | value | target | verdict | how measured / what would close it |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for g in check_goals(rows, mode):
         verdict = "met" if g["met"] else "missed"
         if g["margin"] is not None:

@@ -19,10 +19,34 @@ from .results import make_row
 
 # Every size that differs between the modes; everything else is the same code path.
 SIZES = {
-    "quick": dict(n_train=3000, n_test=1000, val_fraction=0.1, dense_epochs=3, conv_epochs=2, dae_epochs=6,
-                  vae_epochs=3, anomaly_epochs=4, speed_train=2700, speed_epochs=2, probe_labels=1000, seeds=1),
-    "full": dict(n_train=None, n_test=None, val_fraction=5000 / 60000, dense_epochs=6, conv_epochs=12, dae_epochs=4,
-                 vae_epochs=8, anomaly_epochs=15, speed_train=12000, speed_epochs=10, probe_labels=1000, seeds=2),
+    "quick": dict(
+        n_train=3000,
+        n_test=1000,
+        val_fraction=0.1,
+        dense_epochs=3,
+        conv_epochs=2,
+        dae_epochs=6,
+        vae_epochs=3,
+        anomaly_epochs=4,
+        speed_train=2700,
+        speed_epochs=2,
+        probe_labels=1000,
+        seeds=1,
+    ),
+    "full": dict(
+        n_train=None,
+        n_test=None,
+        val_fraction=5000 / 60000,
+        dense_epochs=6,
+        conv_epochs=12,
+        dae_epochs=4,
+        vae_epochs=8,
+        anomaly_epochs=15,
+        speed_train=12000,
+        speed_epochs=10,
+        probe_labels=1000,
+        seeds=2,
+    ),
 }
 CODE_SIZES = (2, 8, 32)
 NOISE_STD = 0.3
@@ -50,9 +74,18 @@ class Context:
         self.cache = {}
 
     def row(self, task, method, metric, values, seconds, note, seeds=None, n_train=None):
-        return make_row(task, method, metric, values, seconds, self.mode,
-                        self.n_train if n_train is None else n_train, self.n_test, note,
-                        seeds=self.seeds[:1] if seeds is None else seeds)
+        return make_row(
+            task,
+            method,
+            metric,
+            values,
+            seconds,
+            self.mode,
+            self.n_train if n_train is None else n_train,
+            self.n_test,
+            note,
+            seeds=self.seeds[:1] if seeds is None else seeds,
+        )
 
 
 def compile_fit(model, x, y, x_val, y_val, epochs, lr=LEARNING_RATE, loss="mse"):
@@ -113,8 +146,14 @@ def compression(ctx):
         t = time.time()
         x_hat, _ = pca_reconstruct(ctx.x_train, ctx.x_test, code, seed=ctx.seed)
         pca_mse = mse(ctx.x_test, x_hat)
-        yield ctx.row("compression", "PCA", f"test_mse_{code}", pca_mse, time.time() - t,
-                      f"scikit-learn PCA with {code} components fit on the training split; test MSE per pixel (deterministic)")
+        yield ctx.row(
+            "compression",
+            "PCA",
+            f"test_mse_{code}",
+            pca_mse,
+            time.time() - t,
+            f"scikit-learn PCA with {code} components fit on the training split; test MSE per pixel (deterministic)",
+        )
         for kind in ("dense", "conv"):
             seeds = ctx.seeds if kind == "dense" else ctx.seeds[:1]
             values, seconds = [], 0.0
@@ -123,13 +162,23 @@ def compression(ctx):
                 t = time.time()
                 values.append(mse(ctx.x_test, predict(model, ctx.x_test)))
                 seconds += train_s + time.time() - t
-            arch = ("Dense 256 - code, mirrored; " + f"{ctx.size['dense_epochs']} epochs" if kind == "dense"
-                    else "aelib.conv_autoencoder filters (32, 64); " + f"{ctx.size['conv_epochs']} epochs")
+            arch = (
+                "Dense 256 - code, mirrored; " + f"{ctx.size['dense_epochs']} epochs"
+                if kind == "dense"
+                else "aelib.conv_autoencoder filters (32, 64); " + f"{ctx.size['conv_epochs']} epochs"
+            )
             skip = "" if len(seeds) == len(ctx.seeds) else "; one seed only (a second would exceed the time budget)"
             note = f"{arch}, Adam {LEARNING_RATE} cosine, batch {BATCH}, early stopping on validation; test MSE per pixel{skip}"
             yield ctx.row("compression", f"{kind} AE", f"test_mse_{code}", values, seconds, note, seeds=seeds)
-            yield ctx.row("compression", f"{kind} AE", f"mse_ratio_vs_pca_{code}", [v / pca_mse for v in values], 0.0,
-                          f"{kind} AE test MSE / PCA-{code} test MSE (lower is better){skip}", seeds=seeds)
+            yield ctx.row(
+                "compression",
+                f"{kind} AE",
+                f"mse_ratio_vs_pca_{code}",
+                [v / pca_mse for v in values],
+                0.0,
+                f"{kind} AE test MSE / PCA-{code} test MSE (lower is better){skip}",
+                seeds=seeds,
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,8 +195,14 @@ def denoising(ctx):
     noisy_val = aelib.add_gaussian_noise(ctx.x_val, NOISE_STD, seed=ctx.seed + 1)
     noisy_test = aelib.add_gaussian_noise(ctx.x_test, NOISE_STD, seed=ctx.seed + 2)
     t = time.time()
-    yield ctx.row("denoising", "noisy input", "psnr_db", psnr(ctx.x_test, noisy_test), time.time() - t,
-                  f"PSNR of the noisy test images themselves (gaussian noise std {NOISE_STD}, clipped to [0, 1])")
+    yield ctx.row(
+        "denoising",
+        "noisy input",
+        "psnr_db",
+        psnr(ctx.x_test, noisy_test),
+        time.time() - t,
+        f"PSNR of the noisy test images themselves (gaussian noise std {NOISE_STD}, clipped to [0, 1])",
+    )
     classical = {
         "gaussian blur": (lambda im, s: ndimage.gaussian_filter(im, s), (0.5, 0.75, 1.0, 1.5), "sigma"),
         "median filter": (lambda im, k: ndimage.median_filter(im, size=k), (2, 3, 5), "size"),
@@ -158,17 +213,29 @@ def denoising(ctx):
         t = time.time()
         best = max(grid, key=lambda p: psnr(ctx.x_val[:tune], _filter_all(fn, noisy_val[:tune], p)))
         value = psnr(ctx.x_test, _filter_all(fn, noisy_test, best))
-        yield ctx.row("denoising", name, "psnr_db", value, time.time() - t,
-                      f"{pname}={best}, chosen from {grid} on {tune} validation images; test PSNR (deterministic)")
+        yield ctx.row(
+            "denoising",
+            name,
+            "psnr_db",
+            value,
+            time.time() - t,
+            f"{pname}={best}, chosen from {grid} on {tune} validation images; test PSNR (deterministic)",
+        )
     aelib.set_seed(ctx.seed)
     t = time.time()
     dae = aelib.denoising_autoencoder(SHAPE, 128, noise="gaussian", noise_level=NOISE_STD, filters=(32, 64), seed=ctx.seed)
     print(f"  training conv denoising AE ({ctx.size['dae_epochs']} epochs)", flush=True)
     compile_fit(dae, ctx.x_train, ctx.x_train, noisy_val, ctx.x_val, ctx.size["dae_epochs"])
     value = psnr(ctx.x_test, predict(dae, noisy_test))
-    yield ctx.row("denoising", "denoising AE", "psnr_db", value, time.time() - t,
-                  f"aelib.denoising_autoencoder conv (32, 64), code 128, fresh noise each step, {ctx.size['dae_epochs']} epochs, "
-                  "early stopping on noisy validation; one seed (budget); test PSNR")
+    yield ctx.row(
+        "denoising",
+        "denoising AE",
+        "psnr_db",
+        value,
+        time.time() - t,
+        f"aelib.denoising_autoencoder conv (32, 64), code 128, fresh noise each step, {ctx.size['dae_epochs']} epochs, "
+        "early stopping on noisy validation; one seed (budget); test PSNR",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,13 +248,29 @@ def generation(ctx):
         res = vae.evaluate(ctx.x_test, batch_size=512, verbose=0, return_dict=True)
         active = vae.active_units(ctx.x_test)
         seconds = train_s + time.time() - t
-        base = (f"dense VAE (512, 256), Bernoulli decoder, code {code}, Adam 1e-3, {ctx.size['vae_epochs']} epochs, "
-                "KL warm-up over the first third; one seed (budget)")
-        yield ctx.row("generation", f"VAE-{code}", "neg_elbo_nats", res["loss"], seconds,
-                      base + "; test negative ELBO per image, one posterior sample, beta=1")
-        yield ctx.row("generation", f"VAE-{code}", "kl_nats", res["kl_loss"], 0.0, base + "; test KL(q(z|x) || N(0, I)) per image")
-        yield ctx.row("generation", f"VAE-{code}", "active_units", active, 0.0,
-                      base + f"; code dims whose posterior mean has variance > 0.01 over the test set (of {code})")
+        base = (
+            f"dense VAE (512, 256), Bernoulli decoder, code {code}, Adam 1e-3, {ctx.size['vae_epochs']} epochs, "
+            "KL warm-up over the first third; one seed (budget)"
+        )
+        yield ctx.row(
+            "generation",
+            f"VAE-{code}",
+            "neg_elbo_nats",
+            res["loss"],
+            seconds,
+            base + "; test negative ELBO per image, one posterior sample, beta=1",
+        )
+        yield ctx.row(
+            "generation", f"VAE-{code}", "kl_nats", res["kl_loss"], 0.0, base + "; test KL(q(z|x) || N(0, I)) per image"
+        )
+        yield ctx.row(
+            "generation",
+            f"VAE-{code}",
+            "active_units",
+            active,
+            0.0,
+            base + f"; code dims whose posterior mean has variance > 0.01 over the test set (of {code})",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,8 +304,10 @@ def anomaly(ctx):
         # PCA: number of components chosen on validation
         t = time.time()
         grid = [k for k in (8, 16, 32, 64) if k < len(normal)]
-        def pca_score(k, x):
+
+        def pca_score(k, x, normal=normal):
             return per_sample_mse(x, pca_reconstruct(normal, x, k, seed=ctx.seed)[0])
+
         k = max(grid, key=lambda k: roc_auc(val_labels, pca_score(k, ctx.x_val)))
         picks["pca"].append(k)
         aucs["PCA reconstruction error"].append(roc_auc(test_labels, pca_score(k, ctx.x_test)))
@@ -248,8 +333,10 @@ def anomaly(ctx):
         train_codes = predict(encoder, normal)
         knn_val, knn_test = (_knn_distance(train_codes, predict(encoder, x)) for x in (ctx.x_val, ctx.x_test))
         ref_err, ref_knn = err_val[val_labels == 0], knn_val[val_labels == 0]
-        def combined(w, err, knn):
+
+        def combined(w, err, knn, ref_err=ref_err, ref_knn=ref_knn):
             return (1 - w) * _zscore(err, ref_err) + w * _zscore(knn, ref_knn)
+
         w = max((0.0, 0.25, 0.5, 0.75, 1.0), key=lambda w: roc_auc(val_labels, combined(w, err_val, knn_val)))
         picks["w"].append(w)
         aucs["AE error + code kNN"].append(roc_auc(test_labels, combined(w, err_test, knn_test)))
@@ -257,16 +344,22 @@ def anomaly(ctx):
         print(f"  class {c}: " + ", ".join(f"{m} {a[-1]:.3f}" for m, a in aucs.items()), flush=True)
     notes = {
         "AE reconstruction error": f"dense AE (256, code 32) per class, {ctx.size['anomaly_epochs']} epochs on that class's "
-                                   "training images; score = test MSE per image",
+        "training images; score = test MSE per image",
         "AE error + code kNN": "same AE; score = (1-w) z(MSE) + w z(mean distance to 5 nearest normal training codes), "
-                               f"w per class chosen on validation from 0..1 (chosen: {picks['w']})",
+        f"w per class chosen on validation from 0..1 (chosen: {picks['w']})",
         "PCA reconstruction error": f"PCA fit on the class; components per class chosen on validation from (8, 16, 32, 64) "
-                                    f"(chosen: {picks['pca']}); score = reconstruction MSE",
+        f"(chosen: {picks['pca']}); score = reconstruction MSE",
         "Isolation Forest": "scikit-learn IsolationForest, 200 trees, raw pixels; score = -score_samples",
     }
     for m, a in aucs.items():
-        yield ctx.row("anomaly", m, "mean_roc_auc", float(np.mean(a)), secs[m],
-                      notes[m] + f"; test ROC AUC mean over the 10 classes (per class: {', '.join(f'{x:.3f}' for x in a)}); one seed")
+        yield ctx.row(
+            "anomaly",
+            m,
+            "mean_roc_auc",
+            float(np.mean(a)),
+            secs[m],
+            notes[m] + f"; test ROC AUC mean over the 10 classes (per class: {', '.join(f'{x:.3f}' for x in a)}); one seed",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,6 +379,7 @@ def features(ctx):
 
     def pca_codes(x):
         from sklearn.decomposition import PCA
+
         pca = ctx.cache.setdefault("pca32", PCA(32, random_state=ctx.seed).fit(aelib.flatten(ctx.x_train)))
         return pca.transform(aelib.flatten(x))
 
@@ -301,10 +395,17 @@ def features(ctx):
         probe = make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=(0.01, 0.1, 1.0), cv=3, max_iter=2000))
         probe.fit(f(x_lab), y_lab)
         acc = float((probe.predict(f(ctx.x_test)) == ctx.y_test).mean())
-        yield ctx.row("features", name, "test_accuracy", acc, time.time() - t,
-                      f"standardised features + logistic regression on {n} labelled training images, C from (0.01, 0.1, 1) by "
-                      "3-fold CV on them; test accuracy (models reused from compression / generation, unsupervised on the "
-                      "training split; seconds exclude their training)", n_train=n)
+        yield ctx.row(
+            "features",
+            name,
+            "test_accuracy",
+            acc,
+            time.time() - t,
+            f"standardised features + logistic regression on {n} labelled training images, C from (0.01, 0.1, 1) by "
+            "3-fold CV on them; test accuracy (models reused from compression / generation, unsupervised on the "
+            "training split; seconds exclude their training)",
+            n_train=n,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +438,9 @@ class EpochClock(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._t)
         self.test_mse.append(mse(self.x_test, predict(self.model, self.x_test)))
-        print(f"    {self.name} epoch {epoch + 1}: {sum(self.seconds):.1f}s trained, test MSE {self.test_mse[-1]:.5f}", flush=True)
+        print(
+            f"    {self.name} epoch {epoch + 1}: {sum(self.seconds):.1f}s trained, test MSE {self.test_mse[-1]:.5f}", flush=True
+        )
 
     def seconds_to(self, target):
         """Cumulative training seconds at the first epoch whose test MSE is <= target (or None)."""
@@ -369,23 +472,66 @@ def speed(ctx):
         e += 1
     reached = clocks["aelib"].seconds_to(target)
     reached_epoch = next((i + 1 for i, m in enumerate(clocks["aelib"].test_mse) if m <= target), None)
-    common = (f"{n} training images, batch 128, jit_compile=False for both (XLA is slower on this CPU); the two train in "
-              "alternating epochs so machine load hits both alike; seconds exclude the per-epoch test evaluation")
-    yield ctx.row("speed", "textbook", "final_test_mse", target, book_s,
-                  f"Conv 32 s2, Conv 64 s2, Dense 32; Dense, ConvT 64 s2, ConvT 32 s2, Conv 1 sigmoid; MSE, Adam 1e-3, "
-                  f"{epochs} epochs; {common}", n_train=n)
-    yield ctx.row("speed", "textbook", "seconds_to_target", book_s, book_s,
-                  f"training seconds of its {epochs} epochs (its final test MSE is the target)", n_train=n)
-    yield ctx.row("speed", "aelib", "seconds_to_target", float("nan") if reached is None else reached, sum(clocks["aelib"].seconds),
-                  f"aelib.conv_autoencoder (32, 64) code 32, Adam {LEARNING_RATE}, batch {BATCH}: training seconds until the test MSE "
-                  f"first fell to the textbook's final {target:.5f} (checked after each epoch; reached after "
-                  f"{reached_epoch} epochs; None/null = not within {2 * epochs})", n_train=n)
-    yield ctx.row("speed", "aelib / textbook", "time_ratio_to_target", float("nan") if reached is None else reached / book_s, 0.0,
-                  "aelib seconds to target / textbook seconds (lower is better)", n_train=n)
+    common = (
+        f"{n} training images, batch 128, jit_compile=False for both (XLA is slower on this CPU); the two train in "
+        "alternating epochs so machine load hits both alike; seconds exclude the per-epoch test evaluation"
+    )
+    yield ctx.row(
+        "speed",
+        "textbook",
+        "final_test_mse",
+        target,
+        book_s,
+        f"Conv 32 s2, Conv 64 s2, Dense 32; Dense, ConvT 64 s2, ConvT 32 s2, Conv 1 sigmoid; MSE, Adam 1e-3, "
+        f"{epochs} epochs; {common}",
+        n_train=n,
+    )
+    yield ctx.row(
+        "speed",
+        "textbook",
+        "seconds_to_target",
+        book_s,
+        book_s,
+        f"training seconds of its {epochs} epochs (its final test MSE is the target)",
+        n_train=n,
+    )
+    yield ctx.row(
+        "speed",
+        "aelib",
+        "seconds_to_target",
+        float("nan") if reached is None else reached,
+        sum(clocks["aelib"].seconds),
+        f"aelib.conv_autoencoder (32, 64) code 32, Adam {LEARNING_RATE}, batch {BATCH}: training seconds until the test MSE "
+        f"first fell to the textbook's final {target:.5f} (checked after each epoch; reached after "
+        f"{reached_epoch} epochs; None/null = not within {2 * epochs})",
+        n_train=n,
+    )
+    yield ctx.row(
+        "speed",
+        "aelib / textbook",
+        "time_ratio_to_target",
+        float("nan") if reached is None else reached / book_s,
+        0.0,
+        "aelib seconds to target / textbook seconds (lower is better)",
+        n_train=n,
+    )
     for name, clock in clocks.items():
-        yield ctx.row("speed", name, "samples_per_second", n * len(clock.seconds) / sum(clock.seconds), sum(clock.seconds),
-                      f"training images per second over its {len(clock.seconds)} epochs, batch {BATCH}", n_train=n)
+        yield ctx.row(
+            "speed",
+            name,
+            "samples_per_second",
+            n * len(clock.seconds) / sum(clock.seconds),
+            sum(clock.seconds),
+            f"training images per second over its {len(clock.seconds)} epochs, batch {BATCH}",
+            n_train=n,
+        )
 
 
-TASK_FUNCTIONS = {"speed": speed, "compression": compression, "denoising": denoising,
-                  "generation": generation, "anomaly": anomaly, "features": features}
+TASK_FUNCTIONS = {
+    "speed": speed,
+    "compression": compression,
+    "denoising": denoising,
+    "generation": generation,
+    "anomaly": anomaly,
+    "features": features,
+}

@@ -1,11 +1,49 @@
 """Shared test set-up: quick mode on by default (notebooks run by nbval inherit it), quiet
-TensorFlow, and a small real Fashion-MNIST sample for the builder battery."""
+TensorFlow, the Keras backend in the report header, and a small real Fashion-MNIST sample.
+
+The unit tests run on whichever Keras backend ``KERAS_BACKEND`` selects (one backend per pytest
+process): ``python -m pytest`` uses TensorFlow, ``KERAS_BACKEND=jax python -m pytest tests/``
+JAX, ``KERAS_BACKEND=torch ...`` PyTorch. Tests that start processes of their own (distribution,
+other backends) carry the ``once`` marker and run in the TensorFlow process only."""
+
+import importlib.util
 import os
 
 os.environ.setdefault("AELIB_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
+
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+if BACKEND in _MODULES and importlib.util.find_spec(_MODULES[BACKEND]) is None:
+    raise pytest.UsageError(
+        f"KERAS_BACKEND={BACKEND} but {_MODULES[BACKEND]} is not installed: pip install -e '.[{BACKEND}]' "
+        "(or unset KERAS_BACKEND to test on TensorFlow)."
+    )
+
+
+def pytest_report_header(config):
+    import keras
+
+    return f"aelib tests on Keras {keras.__version__}, backend {keras.backend.backend()}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "once: starts its own processes; runs in the TensorFlow test process only")
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"runs once, in the TensorFlow test process (this one is {BACKEND})")
+    for item in items:
+        if "once" in item.keywords:
+            item.add_marker(skip)
+
+
+def installed(module):
+    return importlib.util.find_spec(module) is not None
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The benchmarks: one quick run (structure and sanity bounds, not the goals), the CLI, and the
 pure helpers that merge rows and judge the goals."""
+
 import json
 import math
 import os
@@ -14,21 +15,35 @@ from benchmarks.results import TASKS, check_goals, make_row, merge_rows, to_mark
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 EXPECTED = {
-    "compression": [(m, f"{k}_{c}") for c in (2, 8, 32) for m in ("dense AE", "conv AE") for k in ("test_mse", "mse_ratio_vs_pca")]
+    "compression": [
+        (m, f"{k}_{c}") for c in (2, 8, 32) for m in ("dense AE", "conv AE") for k in ("test_mse", "mse_ratio_vs_pca")
+    ]
     + [("PCA", f"test_mse_{c}") for c in (2, 8, 32)],
     "denoising": [(m, "psnr_db") for m in ("noisy input", "gaussian blur", "median filter", "TV Chambolle", "denoising AE")],
     "generation": [(f"VAE-{c}", m) for c in (2, 32) for m in ("neg_elbo_nats", "kl_nats", "active_units")],
-    "anomaly": [(m, "mean_roc_auc") for m in ("AE reconstruction error", "AE error + code kNN", "PCA reconstruction error", "Isolation Forest")],
-    "features": [(m, "test_accuracy") for m in ("raw pixels", "PCA-32 codes", "dense AE-32 codes", "conv AE-32 codes", "VAE-32 means")],
-    "speed": [("textbook", "final_test_mse"), ("textbook", "seconds_to_target"), ("aelib", "seconds_to_target"),
-              ("aelib / textbook", "time_ratio_to_target"), ("textbook", "samples_per_second"), ("aelib", "samples_per_second")],
+    "anomaly": [
+        (m, "mean_roc_auc")
+        for m in ("AE reconstruction error", "AE error + code kNN", "PCA reconstruction error", "Isolation Forest")
+    ],
+    "features": [
+        (m, "test_accuracy") for m in ("raw pixels", "PCA-32 codes", "dense AE-32 codes", "conv AE-32 codes", "VAE-32 means")
+    ],
+    "speed": [
+        ("textbook", "final_test_mse"),
+        ("textbook", "seconds_to_target"),
+        ("aelib", "seconds_to_target"),
+        ("aelib / textbook", "time_ratio_to_target"),
+        ("textbook", "samples_per_second"),
+        ("aelib", "samples_per_second"),
+    ],
 }
 
 
 def _cli(*args, timeout=60):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +77,7 @@ def test_quick_run_values_are_sane(quick):
             assert 0 < v("compression", m, f"test_mse_{c}") < 0.2
         assert quick[("compression", "conv AE", f"test_mse_{c}")]["seconds"] > 0
     assert v("denoising", "denoising AE", "psnr_db") > v("denoising", "noisy input", "psnr_db")
-    for (task, method, metric), row in quick.items():
+    for (task, _method, _metric), row in quick.items():
         if task == "anomaly":
             assert 0 <= row["value"] <= 1
         if task == "features":
@@ -108,22 +123,32 @@ def test_make_row_mean_spread_and_nan():
 
 
 def test_merge_replaces_only_rerun_tasks_of_the_same_mode():
-    old = [_row("compression", "PCA", "test_mse_2", 1.0), _row("speed", "aelib", "samples_per_second", 5.0),
-           _row("compression", "PCA", "test_mse_2", 2.0, mode="quick")]
+    old = [
+        _row("compression", "PCA", "test_mse_2", 1.0),
+        _row("speed", "aelib", "samples_per_second", 5.0),
+        _row("compression", "PCA", "test_mse_2", 2.0, mode="quick"),
+    ]
     new = [_row("compression", "PCA", "test_mse_2", 3.0)]
     merged = merge_rows(old, new, ("compression",), "full")
     assert [(r["task"], r["mode"], r["value"]) for r in merged] == [
-        ("speed", "full", 5.0), ("compression", "quick", 2.0), ("compression", "full", 3.0)]
+        ("speed", "full", 5.0),
+        ("compression", "quick", 2.0),
+        ("compression", "full", 3.0),
+    ]
 
 
 def _goal_rows(ratio32=0.4, ratio2=0.8, dae=20.0, auc=0.94, ae_feat=0.8, speed=0.3, forest=0.92):
     return [
-        _row("compression", "conv AE", "mse_ratio_vs_pca_32", ratio32), _row("compression", "dense AE", "mse_ratio_vs_pca_32", 0.9),
+        _row("compression", "conv AE", "mse_ratio_vs_pca_32", ratio32),
+        _row("compression", "dense AE", "mse_ratio_vs_pca_32", 0.9),
         _row("compression", "dense AE", "mse_ratio_vs_pca_2", ratio2),
-        _row("denoising", "denoising AE", "psnr_db", dae), _row("denoising", "TV Chambolle", "psnr_db", 16.0),
+        _row("denoising", "denoising AE", "psnr_db", dae),
+        _row("denoising", "TV Chambolle", "psnr_db", 16.0),
         _row("denoising", "median filter", "psnr_db", 15.0),
-        _row("anomaly", "AE reconstruction error", "mean_roc_auc", auc), _row("anomaly", "Isolation Forest", "mean_roc_auc", forest),
-        _row("features", "PCA-32 codes", "test_accuracy", 0.78), _row("features", "conv AE-32 codes", "test_accuracy", ae_feat),
+        _row("anomaly", "AE reconstruction error", "mean_roc_auc", auc),
+        _row("anomaly", "Isolation Forest", "mean_roc_auc", forest),
+        _row("features", "PCA-32 codes", "test_accuracy", 0.78),
+        _row("features", "conv AE-32 codes", "test_accuracy", ae_feat),
         _row("speed", "aelib / textbook", "time_ratio_to_target", speed),
     ]
 

@@ -1,7 +1,8 @@
 """One battery for every builder (shapes, learning on real data, safe-mode save/load, argument
-errors), then the family-specific checks (Jacobian, KL, sparsity, corruption, VAE details)."""
+errors), then the family-specific checks (Jacobian, KL, sparsity, VAE details). Runs on the
+Keras backend of the process (``KERAS_BACKEND``); see conftest.py."""
+
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,12 +17,18 @@ import aelib
 BUILDERS = {
     "dense": (aelib.dense_autoencoder, {"hidden_units": (32,)}, [(28, 28, 1), (20,), (8, 8, 1), (6, 5, 3)]),
     "dense_deep_regularised": (
-        aelib.dense_autoencoder, {"hidden_units": (64, 32), "dropout": 0.1, "l2": 1e-5}, [(28, 28, 1), (20,)]),
+        aelib.dense_autoencoder,
+        {"hidden_units": (64, 32), "dropout": 0.1, "l2": 1e-5},
+        [(28, 28, 1), (20,)],
+    ),
     "conv": (aelib.conv_autoencoder, {"filters": (8, 16)}, [(28, 28, 1), (8, 8, 1), (32, 32, 3), (30, 17, 2)]),
     "conv_upsampling": (aelib.conv_autoencoder, {"filters": (8, 16), "upsampling": "nearest"}, [(28, 28, 1), (9, 13, 1)]),
     "denoising_conv": (aelib.denoising_autoencoder, {"filters": (8, 16)}, [(28, 28, 1), (32, 32, 3), (15, 15, 1)]),
     "denoising_dense": (
-        aelib.denoising_autoencoder, {"architecture": "dense", "noise": "masking", "noise_level": 0.2}, [(28, 28, 1), (20,)]),
+        aelib.denoising_autoencoder,
+        {"architecture": "dense", "noise": "masking", "noise_level": 0.2},
+        [(28, 28, 1), (20,)],
+    ),
     "sparse_kl": (aelib.sparse_autoencoder, {}, [(28, 28, 1), (20,)]),
     "sparse_l1": (aelib.sparse_autoencoder, {"sparsity": "l1"}, [(28, 28, 1), (20,)]),
     "contractive": (aelib.contractive_autoencoder, {"hidden_units": (32,)}, [(28, 28, 1), (20,)]),
@@ -140,12 +147,12 @@ def test_save_load_in_a_fresh_process(saved_models):
 def test_loaded_vae_continues_training(saved_models, fashion):
     folder, paths = saved_models
     vae = keras.saving.load_model(paths["vae_conv"], safe_mode=True)
-    steps = int(vae.optimizer.iterations.numpy())
+    steps = int(keras.ops.convert_to_numpy(vae.optimizer.iterations))
     assert steps > 0  # the optimizer state came back with the weights
     x = real_images("vae_conv", fashion, n=128)
     history = vae.fit(x, epochs=1, batch_size=64, verbose=0)
     assert np.isfinite(history.history["loss"][0])
-    assert int(vae.optimizer.iterations.numpy()) == steps + 2
+    assert int(keras.ops.convert_to_numpy(vae.optimizer.iterations)) == steps + 2
 
 
 BAD_ARGUMENTS = [
@@ -175,6 +182,15 @@ BAD_ARGUMENTS = [
     (aelib.variational_autoencoder, ((28, 28, 1), 8), {"beta": -1}, "beta"),
     (aelib.recurrent_autoencoder, ((28, 28, 1), 8), {}, "input_shape"),
     (aelib.recurrent_autoencoder, ((28, 28), 8), {"cell": "rnn"}, "cell"),
+    (aelib.recurrent_encoder, ((28, 28), 8), {"units": ()}, "units"),
+    (aelib.recurrent_decoder, (8, (28,)), {}, "input_shape"),
+    (aelib.dense_decoder, (8, (28, 28)), {"output_activation": "sigmoidal"}, "output_activation"),
+    (
+        aelib.denoising_autoencoder,
+        ((28, 28, 1), 8),
+        {"architecture": "dense", "filters": (8,)},
+        "did you mean 'filters'|unknown argument 'filters'",
+    ),
 ]
 
 
@@ -190,10 +206,18 @@ def test_vae_refuses_bce_on_data_outside_unit_interval(fashion):
     (x, _), _ = fashion
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         vae.fit(x[:64] * 255.0, epochs=1, verbose=0)
-    import tensorflow as tf
+    with pytest.raises(ValueError, match=r"integers \(uint8\) in \[0, 255\].*x / 255"):
+        vae.fit((x[:64] * 255).astype("uint8"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data\[0\] has values"):
+        vae.fit(x[:64], epochs=1, verbose=0, validation_data=(x[:64] + 1.0, None))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        vae.evaluate((x[:64] * 255).astype("uint8"), verbose=0)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
 
-    with pytest.raises(ValueError, match="gaussian"):
-        vae.fit(tf.data.Dataset.from_tensor_slices(x[:64] - 0.5).batch(32), epochs=1, verbose=0)
+        with pytest.raises(ValueError, match="gaussian"):
+            vae.fit(tf.data.Dataset.from_tensor_slices(x[:64] - 0.5).batch(32), epochs=1, verbose=0)
+    vae.fit((x[:64] > 0.5).astype("uint8"), epochs=1, verbose=0)  # binary integer images are Bernoulli data
     gaussian = aelib.variational_autoencoder((28, 28, 1), 2, filters=(8,), reconstruction="gaussian")
     gaussian.compile(optimizer="adam")
     gaussian.fit(x[:64] - 0.5, epochs=1, verbose=0)  # fine for the Gaussian likelihood
@@ -210,9 +234,15 @@ def finite_difference_jacobian(f, x, eps=1e-2):
     return np.stack(cols, axis=-1)  # (code, inputs)
 
 
-@pytest.mark.parametrize("activation,code_activation,hidden", [
-    ("sigmoid", "sigmoid", ()), ("tanh", "linear", (7,)), ("softplus", "sigmoid", (6, 5)), ("elu", "tanh", (7,)),
-])
+@pytest.mark.parametrize(
+    "activation,code_activation,hidden",
+    [
+        ("sigmoid", "sigmoid", ()),
+        ("tanh", "linear", (7,)),
+        ("softplus", "sigmoid", (6, 5)),
+        ("elu", "tanh", (7,)),
+    ],
+)
 def test_contractive_penalty_is_the_true_jacobian_norm(activation, code_activation, hidden):
     keras.utils.set_random_seed(1)
     model = aelib.contractive_autoencoder((10,), 4, hidden_units=hidden, activation=activation, code_activation=code_activation)
@@ -222,14 +252,10 @@ def test_contractive_penalty_is_the_true_jacobian_norm(activation, code_activati
     f = lambda v: keras.ops.convert_to_numpy(encoder(v[None].astype("float32")))[0].astype(np.float64)  # noqa: E731
     want = [np.sum(finite_difference_jacobian(f, xi) ** 2) for xi in x]
     np.testing.assert_allclose(got, want, rtol=2e-3)
-    # and against automatic differentiation
-    import tensorflow as tf
-
-    xt = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xt)
-        z = encoder(xt)
-    np.testing.assert_allclose(got, np.sum(tape.batch_jacobian(z, xt).numpy() ** 2, axis=(1, 2)), rtol=1e-4)
+    # and against automatic differentiation on this backend
+    jac = aelib.autodiff_jacobian(encoder, x)
+    assert jac.shape == (3, 4, 10)
+    np.testing.assert_allclose(got, np.sum(jac**2, axis=(1, 2)), rtol=1e-4)
 
 
 def test_contractive_penalty_is_added_in_training_only(fashion):
@@ -277,8 +303,8 @@ def test_vae_log_variance_cannot_overflow(fashion):
     extreme = x[:32] * 1e4
     mean, log_var = vae.encode(extreme)
     assert np.abs(log_var).max() <= 10.0
-    rec, kl = vae.loss_terms(extreme)
-    assert np.isfinite(keras.ops.convert_to_numpy(rec)) and np.isfinite(keras.ops.convert_to_numpy(kl))
+    terms = vae.loss_terms(extreme)
+    assert all(np.isfinite(keras.ops.convert_to_numpy(v)) for v in terms.values())
 
 
 def test_vae_beta_follows_a_callback(fashion):
@@ -318,87 +344,3 @@ def test_sparsity_lowers_mean_activation(sparsity, fashion):
         model.fit(x, x, epochs=4, batch_size=64, verbose=0)
         acts[weight] = model.get_layer("encoder").predict(x, verbose=0).mean()
     assert acts[None] < 0.7 * acts[0.0], acts
-
-
-def test_corruption_only_in_training(fashion):
-    (x, _), _ = fashion
-    x = x[:64]
-    model = aelib.denoising_autoencoder((28, 28, 1), 8, filters=(8,), noise="salt_and_pepper", noise_level=0.3)
-    clean = keras.ops.convert_to_numpy(model.get_layer("decoder")(model.get_layer("encoder")(x)))
-    np.testing.assert_allclose(model.predict(x, verbose=0), clean, atol=1e-6)
-    layer = model.get_layer("corruption")
-    noisy = keras.ops.convert_to_numpy(layer(x, training=True))
-    changed = np.mean(noisy != x)
-    assert 0.2 < changed < 0.31  # 30% set to 0 or 1; some were 0 or 1 already
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
-
-
-@pytest.mark.parametrize("kind,amount,check", [
-    ("gaussian", 0.2, lambda x, y: abs(np.std(y - x) - 0.2) < 0.01),
-    ("masking", 0.25, lambda x, y: abs(np.mean(y == 0) - 0.25) < 0.01),
-    ("block", 5, lambda x, y: np.all(np.sum(y == 0, axis=(1, 2, 3)) == 25)),
-])
-def test_corruption_layer_kinds(kind, amount, check):
-    x = np.full((64, 12, 12, 1), 0.5, "float32")
-    layer = aelib.layers.Corruption(kind, amount, clip=False, seed=0)
-    y = keras.ops.convert_to_numpy(layer(x, training=True))
-    assert check(x, y)
-    config = layer.get_config()
-    assert aelib.layers.Corruption.from_config(config).get_config() == config
-
-
-def test_distributed_training_matches_a_single_device():
-    """Two logical CPUs under MirroredStrategy: the VAE gives the same loss and the same updated
-    weights as one device; every other family builds and trains under the strategy."""
-    script = textwrap.dedent("""
-        import json, numpy as np, tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        import keras, aelib
-
-        def vae():
-            aelib.set_seed(0)
-            # log_var pinned near -30 (limit raised to allow it): sampling noise ~1e-7, so the
-            # comparison is deterministic while still running the sampling code path.
-            model = aelib.variational_autoencoder((28, 28, 1), 4, filters=(8, 16), log_var_limit=30.0, seed=0)
-            layer = model.get_layer("encoder").get_layer("z_log_var_raw")
-            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
-            layer.bias.assign(np.full(4, -30.0, "float32"))
-            model.compile(optimizer=keras.optimizers.SGD(0.01))  # SGD: a wrong scale would show
-            return model
-
-        x = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
-        single = vae()
-        h1 = single.fit(x, epochs=1, batch_size=64, shuffle=False, verbose=0).history
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        with strategy.scope():
-            mirrored = vae()
-            others = {
-                "dense": aelib.dense_autoencoder((28, 28, 1), 8, hidden_units=(32,)),
-                "conv": aelib.conv_autoencoder((28, 28, 1), 8, filters=(8, 16)),
-                "denoising": aelib.denoising_autoencoder((28, 28, 1), 8, filters=(8, 16)),
-                "sparse": aelib.sparse_autoencoder((28, 28, 1), 32),
-                "contractive": aelib.contractive_autoencoder((28, 28, 1), 8, hidden_units=(32,)),
-                "recurrent": aelib.recurrent_autoencoder((28, 28), 8, units=(16,)),
-            }
-            for model in others.values():
-                model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
-        h2 = mirrored.fit(x, epochs=1, batch_size=64, shuffle=False, verbose=0).history
-        others_loss = {}
-        for name, model in others.items():
-            data = x[..., 0] if name == "recurrent" else x
-            others_loss[name] = model.fit(data, data, epochs=3, batch_size=32, verbose=0).history["loss"]
-        diff = max(float(np.abs(a - b).max()) for a, b in zip(single.get_weights(), mirrored.get_weights()))
-        print(json.dumps({"replicas": strategy.num_replicas_in_sync, "single": h1, "mirrored": h2,
-                          "max_weight_diff": diff, "others": others_loss}))
-    """)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    r = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert r["replicas"] == 2
-    for key in ("loss", "reconstruction_loss", "kl_loss"):
-        np.testing.assert_allclose(r["mirrored"][key], r["single"][key], rtol=1e-4)
-    assert r["max_weight_diff"] < 1e-5, r["max_weight_diff"]
-    for name, losses in r["others"].items():  # every other family trains under the strategy
-        assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], (name, losses)

@@ -1,5 +1,6 @@
 """The data layer: real Fashion-MNIST, the IDX and .npz readers on files written here, the
-not-found and corrupt-file errors, and the corruption helpers."""
+not-found, corrupt-file and checksum errors, the cache, and the splitting helpers."""
+
 import gzip
 import struct
 import urllib.error
@@ -46,6 +47,14 @@ def isolated(tmp_path, monkeypatch):
     data_dir.mkdir()
     monkeypatch.setenv("AELIB_DATA_DIR", str(data_dir))
     return data_dir
+
+
+@pytest.fixture
+def unchecked(isolated, monkeypatch):
+    """As ``isolated``, with the checksums off: for the readers, on tiny made-up arrays."""
+    monkeypatch.setattr(datasets, "ARRAY_SHA256", {})
+    monkeypatch.setattr(datasets, "FILE_HASHES", {})
+    return isolated
 
 
 # ---- real data -------------------------------------------------------------------------------
@@ -95,26 +104,26 @@ def test_load_digits_is_a_fixed_stratified_split():
 
 # ---- readers on files written here -------------------------------------------------------------
 @pytest.mark.parametrize("compress", [True, False])
-def test_idx_files_found_through_aelib_data_dir(isolated, compress):
+def test_idx_files_found_through_aelib_data_dir(unchecked, compress):
     arrays = tiny_arrays()
     for key, stem in datasets.IDX_FILES.items():
-        write_idx(isolated / stem, arrays[key], compress=compress)
+        write_idx(unchecked / stem, arrays[key], compress=compress)
     (x, y), (xt, yt) = aelib.load_mnist(download=False)
     np.testing.assert_allclose(x[..., 0], arrays["x_train"] / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(y, arrays["y_train"])
     assert xt.shape == (5, 28, 28, 1) and yt.dtype == np.uint8
 
 
-def test_npz_in_a_named_subfolder(isolated):
+def test_npz_in_a_named_subfolder(unchecked):
     arrays = tiny_arrays(1)
-    (isolated / "mnist").mkdir()
-    np.savez(isolated / "mnist" / "mnist.npz", **arrays)
+    (unchecked / "mnist").mkdir()
+    np.savez(unchecked / "mnist" / "mnist.npz", **arrays)
     (x, y), (xt, yt) = aelib.load_mnist(download=False)
     np.testing.assert_array_equal(yt, arrays["y_test"])
     assert x.shape == (12, 28, 28, 1) and x.max() <= 1.0
 
 
-def test_keras_cache_is_searched(isolated, monkeypatch, tmp_path):
+def test_keras_cache_is_searched(unchecked, monkeypatch, tmp_path):
     cache = tmp_path / "keras-home" / "datasets"
     cache.mkdir(parents=True)
     np.savez(cache / "mnist.npz", **tiny_arrays(2))
@@ -143,11 +152,11 @@ def test_offline_download_failure_becomes_the_helpful_error(isolated, monkeypatc
     assert isinstance(err.value, FileNotFoundError)
 
 
-def test_truncated_gzip_is_reported(isolated):
+def test_truncated_gzip_is_reported(unchecked):
     arrays = tiny_arrays()
     for key, stem in datasets.IDX_FILES.items():
-        write_idx(isolated / stem, arrays[key])
-    path = isolated / "train-images-idx3-ubyte.gz"
+        write_idx(unchecked / stem, arrays[key])
+    path = unchecked / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:-40])
     with pytest.raises(aelib.DatasetCorruptError, match="truncated"):
         aelib.load_mnist(download=False)
@@ -166,10 +175,10 @@ def test_not_an_idx_file(tmp_path):
         aelib.read_idx(tmp_path / "x")
 
 
-def test_labels_that_do_not_match_images(isolated):
+def test_labels_that_do_not_match_images(unchecked):
     arrays = tiny_arrays()
     arrays["y_train"] = arrays["y_train"][:-1]
-    np.savez(isolated / "mnist.npz", **arrays)
+    np.savez(unchecked / "mnist.npz", **arrays)
     with pytest.raises(aelib.DatasetCorruptError, match="labels"):
         aelib.load_mnist(download=False)
 
@@ -180,47 +189,69 @@ def test_corrupt_npz(isolated):
         aelib.load_mnist(download=False)
 
 
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def test_valid_header_over_damaged_content_is_caught_by_checksum(isolated):
+    """A Fashion-MNIST training file of zeros behind a valid header: reported, naming the file."""
+    arrays = tiny_arrays()
+    arrays["x_train"][:] = 0
+    (isolated / "fashion-mnist").mkdir()
+    for key, stem in datasets.IDX_FILES.items():
+        write_idx(isolated / "fashion-mnist" / stem, arrays[key])
+    with pytest.raises(aelib.DatasetCorruptError, match=r"train-images-idx3-ubyte\.gz is not the published fashion_mnist") as err:
+        aelib.load_fashion_mnist(download=False)
+    assert "SHA-256" in str(err.value) and "download it again" in str(err.value)
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="../shared/data/mnist not beside the repo")
+def test_checksums_pass_real_data_in_any_format_and_name_the_damaged_array(isolated):
+    """The real MNIST test arrays pass plain, gzipped or packed in an .npz (the training arrays,
+    made up here, have no array checksum: only the published file hash could verify them); one
+    changed pixel is caught, naming the array."""
+    x_test = aelib.read_idx(SHARED_MNIST / "t10k-images-idx3-ubyte.gz")
+    y_test = aelib.read_idx(SHARED_MNIST / "t10k-labels-idx1-ubyte.gz")
+    arrays = {**tiny_arrays(), "x_test": x_test, "y_test": y_test}
+    np.savez(isolated / "mnist.npz", **arrays)
+    (_, _), (xt, yt) = aelib.load_mnist(download=False)
+    assert xt.shape == (10000, 28, 28, 1) and np.bincount(yt)[1] == 1135
+    arrays["x_test"] = x_test.copy()
+    arrays["x_test"][123, 14, 14] ^= 1
+    (isolated / "mnist.npz").unlink()
+    (isolated / "mnist").mkdir()
+    np.savez(isolated / "mnist" / "mnist.npz", **arrays)
+    with pytest.raises(aelib.DatasetCorruptError, match="the array 'x_test' of .*mnist.npz"):
+        aelib.load_mnist(download=False)
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION.is_dir(), reason="Fashion-MNIST not installed (apt-get install -y dataset-fashion-mnist)")
+def test_cache_follows_the_data_dir(isolated, monkeypatch, tmp_path):
+    """The in-process cache is keyed by the files: a changed AELIB_DATA_DIR is honoured."""
+    (x, _), _ = aelib.load_fashion_mnist(download=False)  # from the Debian package
+    other = tmp_path / "other"
+    other.mkdir()
+    for stem in datasets.IDX_FILES.values():  # the same data, uncompressed, in another folder
+        (other / stem).write_bytes(gzip.decompress((DEBIAN_FASHION / f"{stem}.gz").read_bytes()))
+    images = other / "train-images-idx3-ubyte"
+    raw = bytearray(images.read_bytes())
+    raw[16] = 255  # first pixel of the first image, no longer the published data
+    images.write_bytes(bytes(raw))
+    monkeypatch.setenv("AELIB_DATA_DIR", str(other))
+    with pytest.raises(aelib.DatasetCorruptError, match="train-images-idx3-ubyte is not"):
+        aelib.load_fashion_mnist(download=False)
+    raw[16] = 0
+    images.write_bytes(bytes(raw))
+    (x2, _), _ = aelib.load_fashion_mnist(download=False)
+    np.testing.assert_array_equal(x, x2)
+    assert len(datasets._CACHE) == 2  # one entry per set of files
+
+
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match="fashion_mnist"):
         aelib.load_dataset("cifar")
 
 
-# ---- helpers -----------------------------------------------------------------------------------
-def test_gaussian_noise_statistics_and_input_untouched():
-    x = np.full((200, 28, 28, 1), 0.5, np.float32)
-    before = x.copy()
-    noisy = aelib.add_gaussian_noise(x, std=0.1, seed=0, clip=False)
-    np.testing.assert_array_equal(x, before)
-    assert abs((noisy - x).std() - 0.1) < 0.002 and abs((noisy - x).mean()) < 0.002
-    clipped = aelib.add_gaussian_noise(x, std=1.0, seed=0)
-    assert clipped.min() == 0.0 and clipped.max() == 1.0
-    np.testing.assert_array_equal(aelib.add_gaussian_noise(x, 0.1, seed=3), aelib.add_gaussian_noise(x, 0.1, seed=3))
-
-
-def test_salt_and_pepper_fraction():
-    x = np.full((100, 28, 28, 1), 0.5, np.float32)
-    noisy = aelib.add_salt_and_pepper(x, amount=0.2, seed=0)
-    assert abs((noisy == 0).mean() - 0.1) < 0.005 and abs((noisy == 1).mean() - 0.1) < 0.005
-    assert (x == 0.5).all()
-
-
-def test_mask_blocks_blanks_exactly_one_block_per_image():
-    x = np.ones((50, 28, 28, 1), np.float32)
-    out, mask = aelib.mask_blocks(x, block_size=6, seed=0, return_mask=True)
-    assert (mask.reshape(50, -1).sum(axis=1) == 36).all()
-    assert (out[mask] == 0).all() and (out[~mask] == 1).all() and (x == 1).all()
-    with pytest.raises(ValueError, match="block_size"):
-        aelib.mask_blocks(x, block_size=40)
-
-
-def test_mask_pixels_and_corrupt_dispatch():
-    x = np.full((100, 28, 28, 1), 0.5, np.float32)
-    assert abs((aelib.corrupt(x, "masking", 0.3) == 0).mean() - 0.3) < 0.01
-    assert ((aelib.corrupt(x, "block", 5) == 0).reshape(100, -1).sum(axis=1) == 25).all()
-    with pytest.raises(ValueError, match="block"):
-        aelib.corrupt(x, "speckle")
-
-
+# ---- splitting ---------------------------------------------------------------------------------
 def test_subset_and_flatten():
     x = np.arange(100).reshape(100, 1)
     y = np.arange(100)

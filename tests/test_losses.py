@@ -1,8 +1,8 @@
 """aelib.losses.MaskedMeanSquaredError: value by hand, config round trip, save and load."""
-import numpy as np
-import pytest
 
 import keras
+import numpy as np
+import pytest
 
 from aelib.losses import MaskedMeanSquaredError
 
@@ -23,9 +23,7 @@ def test_missing_value_is_configurable():
     y_true = np.where(Y_TRUE == 0, -1.0, Y_TRUE).astype(np.float32)
     assert float(MaskedMeanSquaredError(missing_value=-1)(y_true, Y_PRED)) == pytest.approx(1.25)
     # With -1 as the marker, 0 is an observed value: sample 1 now has 3 errors of 1 -> 1.
-    assert float(MaskedMeanSquaredError(missing_value=-1)(Y_TRUE, Y_PRED)) == pytest.approx(
-        ((1 + 25 + 4) / 3 + 1) / 2
-    )
+    assert float(MaskedMeanSquaredError(missing_value=-1)(Y_TRUE, Y_PRED)) == pytest.approx(((1 + 25 + 4) / 3 + 1) / 2)
     with pytest.raises(ValueError, match="missing_value"):
         MaskedMeanSquaredError(missing_value="none")
 
@@ -54,9 +52,7 @@ def test_model_with_masked_loss_saves_and_loads_safely(tmp_path):
     loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(loaded.predict(ratings, verbose=0), model.predict(ratings, verbose=0), rtol=1e-6)
     assert isinstance(loaded.loss, MaskedMeanSquaredError)
-    assert loaded.evaluate(ratings, ratings, verbose=0) == pytest.approx(
-        model.evaluate(ratings, ratings, verbose=0), rel=1e-6
-    )
+    assert loaded.evaluate(ratings, ratings, verbose=0) == pytest.approx(model.evaluate(ratings, ratings, verbose=0), rel=1e-6)
 
 
 def test_training_loss_matches_numpy_formula():

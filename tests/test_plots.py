@@ -1,4 +1,5 @@
 """aelib.plots: every function returns a titled Figure, draws what it is given, shows nothing."""
+
 import matplotlib
 
 matplotlib.use("Agg")

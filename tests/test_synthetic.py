@@ -1,8 +1,10 @@
-"""aelib.synthetic: generated ratings and signals, and the MovieLens u.data reader."""
+"""Generated ratings and signals (aelib.synthetic), and the ratings splitter and MovieLens u.data
+reader that go with them (aelib.datasets)."""
+
 import numpy as np
 import pytest
 
-from aelib import synthetic
+from aelib import datasets, synthetic
 
 
 # ---------------------------------------------------------------- ratings
@@ -40,42 +42,42 @@ def test_make_ratings_is_deterministic_by_seed():
 
 def test_split_ratings_disjoint_masks_with_union_mask():
     ratings, mask = synthetic.make_ratings(100, 80, seed=0)
-    tr, tr_mask, te, te_mask = synthetic.split_ratings(ratings, mask, test_fraction=0.2, seed=0)
+    tr, tr_mask, te, te_mask = datasets.split_ratings(ratings, mask, test_fraction=0.2, seed=0)
     assert not (tr_mask & te_mask).any()
     np.testing.assert_array_equal(tr_mask | te_mask, mask)
     assert te_mask.sum() == round(0.2 * mask.sum())
     np.testing.assert_array_equal(tr, np.where(tr_mask, ratings, 0))
     np.testing.assert_array_equal(te, np.where(te_mask, ratings, 0))
-    again = synthetic.split_ratings(ratings, mask, test_fraction=0.2, seed=0)
+    again = datasets.split_ratings(ratings, mask, test_fraction=0.2, seed=0)
     np.testing.assert_array_equal(again[3], te_mask)
     with pytest.raises(ValueError, match="test_fraction"):
-        synthetic.split_ratings(ratings, mask, test_fraction=1.0)
+        datasets.split_ratings(ratings, mask, test_fraction=1.0)
     with pytest.raises(ValueError, match="one shape"):
-        synthetic.split_ratings(ratings, mask[:, :5])
+        datasets.split_ratings(ratings, mask[:, :5])
 
 
 def test_load_movielens_100k_parses_u_data(tmp_path):
     folder = tmp_path / "ml-100k"
     folder.mkdir()
     (folder / "u.data").write_text("1\t2\t5\t881250949\n3\t1\t3\t891717742\n\n2\t4\t1\t878887116\n")
-    ratings, mask = synthetic.load_movielens_100k(folder / "u.data")
+    ratings, mask = datasets.load_movielens_100k(folder / "u.data")
     assert ratings.shape == (3, 4) and ratings.dtype == np.float32
     assert (ratings[0, 1], ratings[2, 0], ratings[1, 3]) == (5.0, 3.0, 1.0)  # 1-based ids
     assert mask.sum() == 3 and (ratings[~mask] == 0).all()
-    same, _ = synthetic.load_movielens_100k(folder)  # the folder works too
+    same, _ = datasets.load_movielens_100k(folder)  # the folder works too
     np.testing.assert_array_equal(same, ratings)
 
 
 def test_load_movielens_100k_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="ml-100k.zip"):
-        synthetic.load_movielens_100k(tmp_path / "missing" / "u.data")
+        datasets.load_movielens_100k(tmp_path / "missing" / "u.data")
     bad = tmp_path / "u.data"
     bad.write_text("1\t2\t5\t881250949\n1\tx\t5\t881250949\n")
     with pytest.raises(ValueError, match="line 2"):
-        synthetic.load_movielens_100k(bad)
+        datasets.load_movielens_100k(bad)
     bad.write_text("1\t2\t7\t881250949\n")
     with pytest.raises(ValueError, match="rating in 1..5"):
-        synthetic.load_movielens_100k(bad)
+        datasets.load_movielens_100k(bad)
 
 
 # ---------------------------------------------------------------- signals
@@ -143,11 +145,11 @@ def test_events_and_a_separate_noise_seed():
     np.testing.assert_array_equal(signal, plain)  # return_events changes nothing else
     assert len(events) == 6 and sorted({e["kind"] for e in events}) == sorted(synthetic.ANOMALY_KINDS)
     for e in events:
-        assert e["stop"] - e["start"] == 40 and labels[e["start"]:e["stop"]].any()
-        assert labels[e["start"]:e["stop"]].all() == (e["kind"] != "spike")
+        assert e["stop"] - e["start"] == 40 and labels[e["start"] : e["stop"]].any()
+        assert labels[e["start"] : e["stop"]].all() == (e["kind"] != "spike")
     covered = np.zeros(3000, bool)
     for e in events:
-        covered[e["start"]:e["stop"]] = True
+        covered[e["start"] : e["stop"]] = True
     assert not labels[~covered].any()
 
     other, other_labels = synthetic.make_signals(3000, seed=5, n_anomalies=6, anomaly_length=40, noise_seed=99)

@@ -22,7 +22,8 @@ Example::
 import keras
 from keras import ops
 
-from ._checks import check_choice, check_range, check_shape, check_units, checked_arguments
+from ..checks import check_choice, check_range, check_shape, check_units, checked_arguments
+from .base import EncoderDecoderModel
 from .dense import dense_decoder, dense_encoder
 
 # Derivative of each supported activation, from its input z and output a = f(z).
@@ -66,19 +67,44 @@ def jacobian_frobenius_norm(encoder, x):
     return ops.sum(ops.matmul(a, gram) * a, axis=(1, 2))
 
 
+def autodiff_jacobian(model, x):
+    """``d model(x) / dx`` per example by automatic differentiation, shape (batch, outputs,
+    *input shape): a check on :func:`jacobian_frobenius_norm`, for any model. The one
+    backend-specific function of aelib outside a training step, one short branch each."""
+    backend = keras.backend.backend()
+    x = ops.convert_to_tensor(x, "float32")
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = model(x)
+        return ops.convert_to_numpy(tape.batch_jacobian(y, x))
+    if backend == "jax":
+        import jax
+
+        return ops.convert_to_numpy(jax.vmap(jax.jacrev(lambda v: model(v[None])[0]))(x))
+    if backend == "torch":
+        import torch
+
+        rows = [torch.autograd.functional.jacobian(lambda v: model(v[None])[0], xi) for xi in x]
+        return ops.convert_to_numpy(torch.stack(rows))
+    raise ValueError(f"autodiff_jacobian needs the tensorflow, jax or torch backend, not {backend!r}.")
+
+
 @keras.saving.register_keras_serializable(package="aelib")
-class ContractiveAutoencoder(keras.Model):
+class ContractiveAutoencoder(EncoderDecoderModel):
     """An encoder/decoder pair whose training loss adds ``weight * mean ||J||_F^2``.
 
     The penalty is added with ``add_loss`` in ``call`` during training, so Keras' own
-    ``train_step``, callbacks and distribution strategies apply unchanged.
+    ``train_step``, callbacks and distribution strategies apply unchanged, on every backend.
     """
 
     def __init__(self, encoder, decoder, weight=1e-3, **kwargs):
-        super().__init__(**kwargs)
-        check_range("weight", weight, 0.0, float("inf"))
+        super().__init__(encoder, decoder, **kwargs)
+        check_range("weight", weight, 0.0)
         _dense_layers(encoder)
-        self.encoder, self.decoder, self.weight = encoder, decoder, float(weight)
+        self.weight = float(weight)
 
     def call(self, inputs, training=False):
         if training and self.weight:
@@ -86,18 +112,7 @@ class ContractiveAutoencoder(keras.Model):
         return self.decoder(self.encoder(inputs, training=training), training=training)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "weight": self.weight,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
+        return {**super().get_config(), "weight": self.weight}
 
 
 @checked_arguments
@@ -126,8 +141,12 @@ def contractive_autoencoder(
     hidden_units = check_units("hidden_units", hidden_units)
     check_choice("activation", activation, tuple(DERIVATIVES))
     check_choice("code_activation", code_activation, tuple(DERIVATIVES))
-    encoder = dense_encoder(input_shape, latent_dim, hidden_units, activation, code_activation)
-    decoder = dense_decoder(latent_dim, input_shape, hidden_units[::-1], activation, output_activation)
+    encoder = dense_encoder(
+        input_shape, latent_dim, hidden_units=hidden_units, activation=activation, code_activation=code_activation
+    )
+    decoder = dense_decoder(
+        latent_dim, input_shape, hidden_units=hidden_units[::-1], activation=activation, output_activation=output_activation
+    )
     model = ContractiveAutoencoder(encoder, decoder, weight, name=name)
     model.build((None,) + input_shape)
     return model

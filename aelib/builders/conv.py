@@ -17,7 +17,8 @@ Example::
 import keras
 from keras import layers
 
-from ._checks import check_activation, check_choice, check_positive_int, check_shape, check_units, checked_arguments
+from ..checks import check_activation, check_choice, check_positive_int, check_shape, check_units, checked_arguments
+from .base import join
 
 
 def _padding(size, stride):
@@ -43,7 +44,7 @@ def conv_trunk(inputs, filters, kernel_size=3, activation="relu", batch_norm=Fal
     x = inputs
     if any(pad_h + pad_w):
         x = layers.ZeroPadding2D((pad_h, pad_w), name="pad")(x)
-    x = conv_stack(x, filters, kernel_size, activation, batch_norm, name=f"{name}_conv")
+    x = conv_stack(x, filters, kernel_size=kernel_size, activation=activation, batch_norm=batch_norm, name=f"{name}_conv")
     return layers.Flatten(name="flatten")(x)
 
 
@@ -65,7 +66,7 @@ def conv_encoder(
     check_activation("activation", activation)
     check_activation("code_activation", code_activation)
     inputs = keras.Input(input_shape, name=f"{name}_input")
-    x = conv_trunk(inputs, filters, kernel_size, activation, batch_norm, name=name)
+    x = conv_trunk(inputs, filters, kernel_size=kernel_size, activation=activation, batch_norm=batch_norm, name=name)
     code = layers.Dense(latent_dim, activation=code_activation, name="code")(x)
     return keras.Model(inputs, code, name=name)
 
@@ -104,17 +105,19 @@ def conv_decoder(
     out_filters = tuple(filters[1:]) + (output_shape[-1],)
     for i, f in enumerate(out_filters):
         last = i == len(out_filters) - 1
-        act = output_activation if last else activation
         if upsampling == "transpose":
             x = layers.Conv2DTranspose(f, kernel_size, strides=2, padding="same", name=f"{name}_deconv_{i}")(x)
         else:
             x = layers.UpSampling2D(2, interpolation=upsampling, name=f"{name}_upsample_{i}")(x)
             x = layers.Conv2D(f, kernel_size, padding="same", name=f"{name}_conv_{i}")(x)
-        if batch_norm and not last:
-            x = layers.BatchNormalization(name=f"{name}_bn_{i}")(x)
-        x = layers.Activation(act, name="reconstruction" if last else f"{name}_act_{i}")(x)
+        if not last:
+            if batch_norm:
+                x = layers.BatchNormalization(name=f"{name}_bn_{i}")(x)
+            x = layers.Activation(activation, name=f"{name}_act_{i}")(x)
     if any(pad_h + pad_w):
         x = layers.Cropping2D((pad_h, pad_w), name="crop")(x)
+    # The output activation is the last layer, so a VAE can read the logits just before it.
+    x = layers.Activation(output_activation, name="reconstruction")(x)
     return keras.Model(codes, x, name=name)
 
 
@@ -149,10 +152,9 @@ def conv_autoencoder(
     """
     input_shape = check_shape(input_shape, (3,), "an image (height, width, channels)")
     filters = check_units("filters", filters, allow_empty=False)
-    encoder = conv_encoder(input_shape, latent_dim, filters, kernel_size, activation, code_activation, batch_norm)
+    shared = dict(kernel_size=kernel_size, activation=activation, batch_norm=batch_norm)
+    encoder = conv_encoder(input_shape, latent_dim, filters=filters, code_activation=code_activation, **shared)
     decoder = conv_decoder(
-        latent_dim, input_shape, filters[::-1], kernel_size, activation, output_activation, upsampling, batch_norm
+        latent_dim, input_shape, filters=filters[::-1], output_activation=output_activation, upsampling=upsampling, **shared
     )
-    inputs = keras.Input(input_shape, name="input")
-    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
-
+    return join(encoder, decoder, input_shape, name)

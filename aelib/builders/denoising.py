@@ -14,12 +14,20 @@ Example::
     clean = dae.predict(aelib.add_gaussian_noise(x_test, 0.3))
 """
 
-import keras
+import inspect
 
+from ..checks import check_choice, check_keywords, check_shape, checked_arguments
 from ..layers import CORRUPTIONS, Corruption
-from ._checks import check_choice, check_shape, checked_arguments
+from .base import join
 from .conv import conv_decoder, conv_encoder
 from .dense import dense_decoder, dense_encoder
+
+PARTS = {"conv": (conv_encoder, conv_decoder), "dense": (dense_encoder, dense_decoder)}
+
+
+def _options(builder):
+    """Keyword options of an encoder or decoder builder (everything after its two shapes)."""
+    return [n for n in inspect.signature(builder).parameters if n not in ("input_shape", "output_shape", "latent_dim", "name")]
 
 
 @checked_arguments
@@ -47,35 +55,25 @@ def denoising_autoencoder(
         architecture: ``"conv"`` or ``"dense"``.
         clip: clip corrupted inputs to [0, 1].
         seed: seed of the corruption's random stream.
-        **kwargs: passed to :func:`conv_autoencoder`'s or :func:`dense_autoencoder`'s encoder
-            and decoder (``filters``, ``hidden_units``, ``activation``, ...).
+        **kwargs: options of :func:`conv_encoder`/:func:`conv_decoder` or
+            :func:`dense_encoder`/:func:`dense_decoder` (``filters``, ``hidden_units``,
+            ``activation``, ...), given in encoder order; the decoder mirrors the layer sizes.
     """
     check_choice("noise", noise, CORRUPTIONS)
-    check_choice("architecture", architecture, ("conv", "dense"))
+    check_choice("architecture", architecture, tuple(PARTS))
     ranks = (3,) if architecture == "conv" else (1, 2, 3)
-    input_shape = check_shape(input_shape, ranks, "an image (height, width, channels)" if architecture == "conv" else "(features,) or an image")
-    enc_keys = {"conv": {"filters", "kernel_size", "activation", "code_activation", "batch_norm"},
-                "dense": {"hidden_units", "activation", "code_activation", "dropout", "l1", "l2"}}[architecture]
-    dec_keys = {"conv": {"filters", "kernel_size", "activation", "output_activation", "upsampling", "batch_norm"},
-                "dense": {"hidden_units", "activation", "output_activation", "dropout", "l1", "l2"}}[architecture]
-    unknown = set(kwargs) - enc_keys - dec_keys
-    if unknown:
-        raise ValueError(
-            f"Unknown argument(s) {sorted(unknown)} for architecture={architecture!r}; "
-            f"it takes {sorted(enc_keys | dec_keys)}."
-        )
+    input_shape = check_shape(
+        input_shape, ranks, "an image (height, width, channels)" if architecture == "conv" else "(features,) or an image"
+    )
+    make_encoder, make_decoder = PARTS[architecture]
+    enc_keys, dec_keys = _options(make_encoder), _options(make_decoder)
+    check_keywords(f"denoising_autoencoder(architecture={architecture!r})", kwargs, list(dict.fromkeys(enc_keys + dec_keys)))
     enc_kwargs = {k: v for k, v in kwargs.items() if k in enc_keys}
     dec_kwargs = {k: v for k, v in kwargs.items() if k in dec_keys}
-    # The decoder mirrors the encoder: reverse its layer sizes.
-    for key in ("filters", "hidden_units"):
+    for key in ("filters", "hidden_units"):  # the decoder mirrors the encoder's layer sizes
         if key in dec_kwargs:
             dec_kwargs[key] = tuple(dec_kwargs[key])[::-1]
-    if architecture == "conv":
-        encoder = conv_encoder(input_shape, latent_dim, **enc_kwargs)
-        decoder = conv_decoder(latent_dim, input_shape, **dec_kwargs)
-    else:
-        encoder = dense_encoder(input_shape, latent_dim, **enc_kwargs)
-        decoder = dense_decoder(latent_dim, input_shape, **dec_kwargs)
-    inputs = keras.Input(input_shape, name="input")
-    noisy = Corruption(noise, noise_level, clip=clip, seed=seed, name="corruption")(inputs)
-    return keras.Model(inputs, decoder(encoder(noisy)), name=name)
+    encoder = make_encoder(input_shape, latent_dim, **enc_kwargs)
+    decoder = make_decoder(latent_dim, input_shape, **dec_kwargs)
+    corruption = Corruption(noise, noise_level, clip=clip, seed=seed, name="corruption")
+    return join(encoder, decoder, input_shape, name, corruption=corruption)

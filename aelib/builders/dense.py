@@ -19,7 +19,8 @@ import math
 import keras
 from keras import layers
 
-from ._checks import check_activation, check_positive_int, check_range, check_shape, check_units, checked_arguments
+from ..checks import check_activation, check_positive_int, check_range, check_shape, check_units, checked_arguments
+from .base import join
 
 
 def _weight_penalty(l1, l2):
@@ -56,7 +57,6 @@ def dense_encoder(
     dropout=0.0,
     l1=0.0,
     l2=0.0,
-    code_regularizer=None,
     name="encoder",
 ):
     """Input -> Flatten -> Dense(hidden_units...) -> Dense(latent_dim). See dense_autoencoder."""
@@ -74,7 +74,6 @@ def dense_encoder(
         latent_dim,
         activation=code_activation,
         kernel_regularizer=penalty,
-        activity_regularizer=code_regularizer,
         name="code",
     )(x)
     return keras.Model(inputs, code, name=name)
@@ -101,9 +100,11 @@ def dense_decoder(
     penalty = _weight_penalty(l1, l2)
     codes = keras.Input((latent_dim,), name=f"{name}_input")
     x = dense_stack(codes, hidden_units, activation, dropout, penalty, name=f"{name}_hidden")
-    x = layers.Dense(math.prod(output_shape), activation=output_activation, kernel_regularizer=penalty, name="reconstruction")(x)
+    x = layers.Dense(math.prod(output_shape), kernel_regularizer=penalty, name="reconstruction")(x)
     if len(output_shape) > 1:
         x = layers.Reshape(output_shape, name="reshape")(x)
+    if output_activation is not None:  # a layer of its own, so a VAE can read the logits before it
+        x = layers.Activation(output_activation, name="output_activation")(x)
     return keras.Model(codes, x, name=name)
 
 
@@ -138,7 +139,9 @@ def dense_autoencoder(
     """
     input_shape = check_shape(input_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
     hidden_units = check_units("hidden_units", hidden_units)
-    encoder = dense_encoder(input_shape, latent_dim, hidden_units, activation, code_activation, dropout, l1, l2)
-    decoder = dense_decoder(latent_dim, input_shape, hidden_units[::-1], activation, output_activation, dropout, l1, l2)
-    inputs = keras.Input(input_shape, name="input")
-    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+    shared = dict(activation=activation, dropout=dropout, l1=l1, l2=l2)
+    encoder = dense_encoder(input_shape, latent_dim, hidden_units=hidden_units, code_activation=code_activation, **shared)
+    decoder = dense_decoder(
+        latent_dim, input_shape, hidden_units=hidden_units[::-1], output_activation=output_activation, **shared
+    )
+    return join(encoder, decoder, input_shape, name)

@@ -15,9 +15,41 @@ Example::
 import keras
 from keras import layers
 
-from ._checks import check_activation, check_choice, check_positive_int, check_shape, check_units, checked_arguments
+from ..checks import check_activation, check_choice, check_positive_int, check_shape, check_units, checked_arguments
+from .base import join
 
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU}
+
+
+@checked_arguments
+def recurrent_encoder(input_shape, latent_dim, units=(64,), cell="lstm", name="encoder"):
+    """Window ``(timesteps, features)`` -> stacked LSTM/GRU -> last state -> Dense(latent_dim)."""
+    input_shape = check_shape(input_shape, (2,), "(timesteps, features)")
+    check_positive_int("latent_dim", latent_dim)
+    units = check_units("units", units, allow_empty=False)
+    check_choice("cell", cell, tuple(CELLS))
+    inputs = keras.Input(input_shape, name=f"{name}_input")
+    x = inputs
+    for i, u in enumerate(units):
+        x = CELLS[cell](u, return_sequences=i < len(units) - 1, name=f"{name}_{cell}_{i}")(x)
+    return keras.Model(inputs, layers.Dense(latent_dim, name="code")(x), name=name)
+
+
+@checked_arguments
+def recurrent_decoder(latent_dim, output_shape, units=(64,), cell="lstm", output_activation=None, name="decoder"):
+    """Code -> repeated at every time step -> stacked LSTM/GRU -> Dense(features) per step."""
+    output_shape = check_shape(output_shape, (2,), "(timesteps, features)")
+    check_positive_int("latent_dim", latent_dim)
+    units = check_units("units", units, allow_empty=False)
+    check_choice("cell", cell, tuple(CELLS))
+    check_activation("output_activation", output_activation)
+    timesteps, features = output_shape
+    codes = keras.Input((latent_dim,), name=f"{name}_input")
+    x = layers.RepeatVector(timesteps, name="repeat")(codes)
+    for i, u in enumerate(units):
+        x = CELLS[cell](u, return_sequences=True, name=f"{name}_{cell}_{i}")(x)
+    outputs = layers.Dense(features, activation=output_activation, name="reconstruction")(x)
+    return keras.Model(codes, outputs, name=name)
 
 
 @checked_arguments
@@ -41,26 +73,7 @@ def recurrent_autoencoder(
             ``"sigmoid"`` for data in [0, 1]).
     """
     input_shape = check_shape(input_shape, (2,), "(timesteps, features)")
-    check_positive_int("latent_dim", latent_dim)
     units = check_units("units", units, allow_empty=False)
-    check_choice("cell", cell, tuple(CELLS))
-    check_activation("output_activation", output_activation)
-    rnn = CELLS[cell]
-    timesteps, features = input_shape
-
-    inputs = keras.Input(input_shape, name="encoder_input")
-    x = inputs
-    for i, u in enumerate(units):
-        x = rnn(u, return_sequences=i < len(units) - 1, name=f"encoder_{cell}_{i}")(x)
-    code = layers.Dense(latent_dim, name="code")(x)
-    encoder = keras.Model(inputs, code, name="encoder")
-
-    codes = keras.Input((latent_dim,), name="decoder_input")
-    x = layers.RepeatVector(timesteps, name="repeat")(codes)
-    for i, u in enumerate(units[::-1]):
-        x = rnn(u, return_sequences=True, name=f"decoder_{cell}_{i}")(x)
-    outputs = layers.Dense(features, activation=output_activation, name="reconstruction")(x)
-    decoder = keras.Model(codes, outputs, name="decoder")
-
-    inputs = keras.Input(input_shape, name="input")
-    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+    encoder = recurrent_encoder(input_shape, latent_dim, units=units, cell=cell)
+    decoder = recurrent_decoder(latent_dim, input_shape, units=units[::-1], cell=cell, output_activation=output_activation)
+    return join(encoder, decoder, input_shape, name)

@@ -5,8 +5,12 @@ read one unit at a time. Two penalties are offered:
 
 - ``sparsity="kl"``: the KL divergence between a target activation ``target`` (rho, e.g. 0.05)
   and each unit's mean activation over the batch, with sigmoid code units (Ng's sparse AE);
-- ``sparsity="l1"``: an L1 penalty on the code activations (per example, summed over units),
-  with ReLU code units, which drives many activations to exactly zero.
+- ``sparsity="l1"``: an L1 penalty on the code activations (summed over units, averaged over
+  the batch), with ReLU code units, which drives many activations to exactly zero.
+
+Both penalties are explicit registered layers (:class:`~aelib.layers.KLSparsity`,
+:class:`~aelib.layers.L1Sparsity`), so their strength means the same on every Keras version
+(Keras' own ``activity_regularizer`` was divided by the batch size only from early 2026 on).
 
 Example::
 
@@ -17,9 +21,10 @@ Example::
 
 import keras
 
-from ..layers import KLSparsity
-from ._checks import check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
-from .dense import dense_decoder, dense_encoder, dense_stack
+from ..checks import check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
+from ..layers import KLSparsity, L1Sparsity
+from .base import join
+from .dense import dense_decoder, dense_encoder
 
 
 @checked_arguments
@@ -58,15 +63,14 @@ def sparse_autoencoder(
     check_range("weight", weight, 0.0, float("inf"))
     if sparsity == "kl":
         check_range("target", target, 0.0, 1.0, low_inclusive=False)
-        inputs = keras.Input(input_shape, name="encoder_input")
-        x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
-        x = dense_stack(x, hidden_units, activation, name="encoder_hidden")
-        code = keras.layers.Dense(latent_dim, activation="sigmoid", name="code")(x)
-        encoder = keras.Model(inputs, KLSparsity(target, weight, name="kl_sparsity")(code), name="encoder")
+        code_activation, penalty = "sigmoid", KLSparsity(target, weight, name="kl_sparsity")
     else:
-        encoder = dense_encoder(
-            input_shape, latent_dim, hidden_units, activation, "relu", code_regularizer=keras.regularizers.L1(weight)
-        )
-    decoder = dense_decoder(latent_dim, input_shape, hidden_units[::-1], activation, output_activation)
-    inputs = keras.Input(input_shape, name="input")
-    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+        code_activation, penalty = "relu", L1Sparsity(weight, name="l1_sparsity")
+    dense = dense_encoder(
+        input_shape, latent_dim, hidden_units=hidden_units, activation=activation, code_activation=code_activation
+    )
+    encoder = keras.Model(dense.inputs, penalty(dense.outputs[0]), name="encoder")  # the code, then its penalty
+    decoder = dense_decoder(
+        latent_dim, input_shape, hidden_units=hidden_units[::-1], activation=activation, output_activation=output_activation
+    )
+    return join(encoder, decoder, input_shape, name)

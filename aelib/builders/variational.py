@@ -21,62 +21,80 @@ Example::
     images = vae.get_layer("decoder").predict(np.random.normal(size=(16, 2)))
 """
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
+from ..callbacks import KLWarmup  # noqa: F401  (re-exported: the VAE's warm-up callback)
+from ..checks import check_activation, check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
 from ..layers import Clip, Sampling
-from ._checks import check_activation, check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
+from ..losses import RECONSTRUCTIONS, kl_divergence, reconstruction_nll
+from .base import LossTermsModel, batch_mean
 from .conv import conv_decoder, conv_trunk
 from .dense import dense_decoder, dense_stack
 
-RECONSTRUCTIONS = ("bernoulli", "gaussian")
+
+def logits_model(decoder):
+    """The decoder up to (not including) its final sigmoid: what a Bernoulli likelihood reads.
+
+    It shares the decoder's layers and weights; the decoder itself still returns probabilities.
+    """
+    last = decoder.layers[-1]
+    if not (isinstance(last, keras.layers.Activation) and keras.activations.serialize(last.activation) == "sigmoid"):
+        raise ValueError(
+            f"reconstruction='bernoulli' needs a decoder whose last layer is Activation('sigmoid'), so that the "
+            f"likelihood can be computed from its logits; decoder {decoder.name!r} ends in {type(last).__name__} "
+            f"{last.name!r}. Build it with output_activation='sigmoid' (aelib's decoders end in that layer), or use "
+            "reconstruction='gaussian'."
+        )
+    return keras.Model(decoder.inputs, last.input, name=f"{decoder.name}_logits")
 
 
-def kl_divergence(mean, log_var):
-    """KL(N(mean, exp(log_var)) || N(0, 1)) per code dimension, in nats (closed form)."""
-    return -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
-
-
-def reconstruction_nll(x, x_hat, kind="bernoulli", decoder_std=0.1, eps=1e-7):
-    """-log p(x | z) per example, summed over all non-batch axes, in nats."""
-    if kind == "bernoulli":
-        p = ops.clip(x_hat, eps, 1.0 - eps)
-        nll = -(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p))
-    else:
-        nll = 0.5 * ops.square((x - x_hat) / decoder_std) + math.log(decoder_std) + 0.5 * math.log(2 * math.pi)
-    return ops.sum(ops.reshape(nll, (ops.shape(nll)[0], -1)), axis=1)
-
-
-def _first(data):
-    """x from what fit/evaluate pass to train_step: x, (x,), (x, y) or (x, y, sample_weight)."""
-    return data[0] if isinstance(data, (tuple, list)) else data
+def check_unit_interval(x, name):
+    """Refuse data outside [0, 1] for a Bernoulli likelihood: floats out of range, and integer
+    images such as uint8 0..255 (the forgotten ``/ 255``)."""
+    if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset: peek at one batch
+        x = keras.utils.unpack_x_y_sample_weight(next(iter(x.take(1))))[0]
+    try:
+        arr = np.asarray(x)
+    except Exception:  # generators, PyDataset ...: nothing cheap to look at
+        return
+    if arr.dtype.kind not in "fiub" or not arr.size:
+        return
+    low, high = arr.min(), arr.max()
+    if low < 0 or high > 1:
+        kind = f"integers ({arr.dtype})" if arr.dtype.kind in "iu" else "values"
+        raise ValueError(
+            f"{name} has {kind} in [{low:.3g}, {high:.3g}], but reconstruction='bernoulli' (binary "
+            "cross-entropy) needs data in [0, 1]: scale it (e.g. x / 255) or use reconstruction='gaussian'."
+        )
 
 
 @keras.saving.register_keras_serializable(package="aelib")
-class VAE(keras.Model):
+class VAE(LossTermsModel):
     """A complete Keras model: ``call`` returns the reconstruction from the code mean, so
     ``predict``, ``evaluate``, ``fit(validation_data=...)`` and save/load all work.
 
-    Metrics (per image, averaged over the batch, in nats): ``loss`` (reconstruction +
-    beta * KL), ``reconstruction_loss`` and ``kl_loss``. Under ``tf.distribute`` the per-replica
-    loss is divided by the number of replicas before the gradients are summed, so a step on N
-    replicas equals one on the global batch; the metrics report the mean over all replicas.
+    The loss lives in :meth:`loss_terms`, written once with ``keras.ops``; the training step
+    that differentiates it, one short branch per backend (TensorFlow, JAX, PyTorch), is
+    inherited from :class:`~aelib.builders.base.LossTermsModel`. Metrics (per image, averaged
+    over the batch, in nats): ``loss`` (reconstruction + beta * KL), ``reconstruction_loss`` and
+    ``kl_loss``; ``sample_weight`` in ``fit``/``evaluate`` weighs every term. Under
+    ``tf.distribute`` the per-replica loss is divided by the number of replicas before the
+    gradients are summed, so a step on N replicas equals one on the global batch.
     """
 
+    term_names = ("loss", "reconstruction_loss", "kl_loss")
+
     def __init__(self, encoder, decoder, beta=1.0, reconstruction="bernoulli", decoder_std=0.1, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(encoder, decoder, **kwargs)
         check_choice("reconstruction", reconstruction, RECONSTRUCTIONS)
-        check_range("beta", beta, 0.0, float("inf"))
-        check_range("decoder_std", decoder_std, 0.0, float("inf"), low_inclusive=False)
-        self.encoder, self.decoder = encoder, decoder
+        check_range("beta", beta, 0.0)
+        check_range("decoder_std", decoder_std, 0.0, low_inclusive=False)
         self.reconstruction, self.decoder_std = reconstruction, float(decoder_std)
         self.beta_variable = keras.Variable(float(beta), trainable=False, dtype="float32", name="beta")
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        # Bernoulli: the likelihood reads the logits (exact, with gradients for saturated pixels).
+        self.decoder_logits = logits_model(decoder) if reconstruction == "bernoulli" else decoder
 
     @property
     def beta(self):
@@ -85,78 +103,27 @@ class VAE(keras.Model):
 
     @beta.setter
     def beta(self, value):
-        check_range("beta", value, 0.0, float("inf"))
+        check_range("beta", value, 0.0)
         self.beta_variable.assign(float(value))
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
     def call(self, inputs, training=False):
         mean, log_var, z = self.encoder(inputs, training=training)
         return self.decoder(z if training else mean, training=training)
 
-    def loss_terms(self, x, training=False):
-        """(mean reconstruction NLL, mean KL) over the batch, each in nats per example."""
+    def loss_terms(self, x, sample_weight=None, training=False):
+        """The negative ELBO and its two terms, each in nats per example, averaged over the batch."""
         mean, log_var, z = self.encoder(x, training=training)
-        x_hat = self.decoder(z, training=training)
-        rec = ops.mean(reconstruction_nll(x, x_hat, self.reconstruction, self.decoder_std))
-        kl = ops.mean(ops.sum(kl_divergence(mean, log_var), axis=1))
-        return rec, kl
-
-    def _record(self, x, total, rec, kl):
-        batch = ops.cast(ops.shape(x)[0], "float32")
-        for tracker, value in ((self.loss_tracker, total), (self.reconstruction_tracker, rec), (self.kl_tracker, kl)):
-            tracker.update_state(value, sample_weight=batch)
-        return {m.name: m.result() for m in self.metrics}
-
-    def train_step(self, data):
-        # The only TensorFlow-specific code in aelib: gradients with a tape.
-        import tensorflow as tf
-
-        x = _first(data)
-        with tf.GradientTape() as tape:
-            rec, kl = self.loss_terms(x, training=True)
-            total = rec + self.beta_variable * kl
-            penalties = ops.sum(self.losses) if self.losses else 0.0  # weight regularisers, if any
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = (total + penalties) / replicas
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._record(x, total, rec, kl)
-
-    def test_step(self, data):
-        x = _first(data)
-        rec, kl = self.loss_terms(x, training=False)
-        return self._record(x, rec + self.beta_variable * kl, rec, kl)
+        output = self.decoder_logits(z, training=training)  # logits (Bernoulli) or mean (Gaussian)
+        rec = reconstruction_nll(x, output, self.reconstruction, self.decoder_std, from_logits=True)
+        kl = ops.sum(kl_divergence(mean, log_var), axis=1)
+        rec, kl = batch_mean(rec, sample_weight), batch_mean(kl, sample_weight)
+        return {"loss": rec + self.beta_variable * kl, "reconstruction_loss": rec, "kl_loss": kl}
 
     # ---- checks and diagnostics ------------------------------------------------------------
-    def _check_data(self, x, name):
-        if self.reconstruction != "bernoulli" or x is None:
-            return
-        if isinstance(x, (tuple, list)):
-            x = x[0]
-        if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset: peek at one batch
-            x = _first(next(iter(x.take(1))))
-        try:
-            arr = np.asarray(x)
-        except Exception:  # generators, PyDataset ...: nothing cheap to look at
-            return
-        if arr.dtype.kind == "f" and arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
-            raise ValueError(
-                f"{name} has values in [{arr.min():.3g}, {arr.max():.3g}], but "
-                "reconstruction='bernoulli' (binary cross-entropy) needs data in [0, 1]: "
-                "scale it (e.g. x / 255) or use reconstruction='gaussian'."
-            )
-
-    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        self._check_data(x, "x")
-        self._check_data(validation_data, "validation_data")
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_data(x, "x")
-        return super().evaluate(x, y, *args, **kwargs)
+    def check_data(self, x, name):
+        super().check_data(x, name)
+        if self.reconstruction == "bernoulli" and x is not None:
+            check_unit_interval(x, name)
 
     def encode(self, x, batch_size=256):
         """(mean, log_var) of q(z|x) as NumPy arrays."""
@@ -175,41 +142,38 @@ class VAE(keras.Model):
         mean, _ = self.encode(x, batch_size)
         return int(np.sum(np.var(mean, axis=0) > threshold))
 
+    def importance_weighted_nll(self, x, k=50, batch_size=256, seed=0):
+        """The importance-weighted bound (IWAE, Burda et al. 2016) on ``-log p(x)``, per example,
+        in nats: ``-log mean_i p(x, z_i) / q(z_i | x)`` over ``k`` draws ``z_i ~ q(z | x)``.
+
+        With ``k = 1`` it is the negative ELBO of one draw; it decreases towards ``-log p(x)``
+        as ``k`` grows, so it is a tighter bound than the ELBO for any ``k > 1`` (on average).
+        """
+        check_positive_int("k", k, example=50)
+        rng = np.random.default_rng(seed)
+        out = []
+        for start in range(0, len(x), batch_size):
+            xb = np.asarray(x[start : start + batch_size], dtype="float32")
+            mean, log_var = self.encode(xb, batch_size)
+            std = np.exp(0.5 * log_var)
+            log_w = []
+            for _ in range(k):
+                eps = rng.standard_normal(mean.shape).astype("float32")
+                z = mean + std * eps
+                output = self.decoder_logits.predict(z, batch_size=batch_size, verbose=0)
+                log_px_z = -ops.convert_to_numpy(
+                    reconstruction_nll(xb, output, self.reconstruction, self.decoder_std, from_logits=True)
+                )
+                log_pz = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=1)
+                log_qz = -0.5 * np.sum(eps**2 + log_var + np.log(2 * np.pi), axis=1)
+                log_w.append(log_px_z + log_pz - log_qz)
+            log_w = np.stack(log_w).astype(np.float64)  # (k, batch)
+            top = log_w.max(axis=0)
+            out.append(-(top + np.log(np.mean(np.exp(log_w - top), axis=0))))
+        return np.concatenate(out)
+
     def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "beta": self.beta,
-            "reconstruction": self.reconstruction,
-            "decoder_std": self.decoder_std,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
-
-
-class KLWarmup(keras.callbacks.Callback):
-    """Raise ``model.beta`` linearly from 0 to ``target`` over the first ``epochs`` epochs.
-
-    Starting with a small KL weight lets the decoder learn to use the code before the KL term
-    pulls the posterior towards the prior, which helps against posterior collapse.
-
-    The loss rises while ``beta`` does, so pair it with early stopping only after the warm-up:
-    ``keras.callbacks.EarlyStopping(restore_best_weights=True, start_from_epoch=epochs)``;
-    otherwise the "best" epoch is one with ``beta`` near 0, a model that ignores the KL term.
-    """
-
-    def __init__(self, epochs=10, target=1.0):
-        super().__init__()
-        check_positive_int("epochs", epochs)
-        self.epochs, self.target = epochs, float(target)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.beta = self.target * min(1.0, epoch / self.epochs)
+        return {**super().get_config(), "beta": self.beta, "reconstruction": self.reconstruction, "decoder_std": self.decoder_std}
 
 
 @checked_arguments
@@ -248,7 +212,9 @@ def variational_autoencoder(
     """
     check_choice("architecture", architecture, ("conv", "dense"))
     ranks = (3,) if architecture == "conv" else (1, 2, 3)
-    input_shape = check_shape(input_shape, ranks, "an image (height, width, channels)" if architecture == "conv" else "(features,) or an image")
+    input_shape = check_shape(
+        input_shape, ranks, "an image (height, width, channels)" if architecture == "conv" else "(features,) or an image"
+    )
     check_positive_int("latent_dim", latent_dim)
     check_activation("activation", activation)
     check_range("log_var_limit", log_var_limit, 0.0, float("inf"), low_inclusive=False)
@@ -259,15 +225,20 @@ def variational_autoencoder(
     else:
         hidden_units = check_units("hidden_units", hidden_units)
         x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
-        x = dense_stack(x, hidden_units, activation, name="encoder_hidden")
+        x = dense_stack(x, hidden_units, activation=activation, name="encoder_hidden")
     mean = keras.layers.Dense(latent_dim, name="z_mean")(x)
     log_var = Clip(-log_var_limit, log_var_limit, name="clip_log_var")(keras.layers.Dense(latent_dim, name="z_log_var_raw")(x))
     z = Sampling(seed=seed, name="z")([mean, log_var])
     encoder = keras.Model(inputs, [mean, log_var, z], name="encoder")
+    output_activation = "sigmoid" if reconstruction == "bernoulli" else None
     if architecture == "conv":
-        decoder = conv_decoder(latent_dim, input_shape, filters[::-1], activation=activation, output_activation="sigmoid" if reconstruction == "bernoulli" else None)
+        decoder = conv_decoder(
+            latent_dim, input_shape, filters=filters[::-1], activation=activation, output_activation=output_activation
+        )
     else:
-        decoder = dense_decoder(latent_dim, input_shape, hidden_units[::-1], activation, "sigmoid" if reconstruction == "bernoulli" else None)
+        decoder = dense_decoder(
+            latent_dim, input_shape, hidden_units=hidden_units[::-1], activation=activation, output_activation=output_activation
+        )
     vae = VAE(encoder, decoder, beta=beta, reconstruction=reconstruction, decoder_std=decoder_std, name=name)
     vae.build((None,) + input_shape)
     return vae

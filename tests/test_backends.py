@@ -1,0 +1,94 @@
+"""Across backends: a ``.keras`` file saved on this backend loads (``safe_mode=True``) and
+predicts the same on every other installed backend, and the builder battery runs under PyTorch
+wherever torch is installed. (JAX runs the whole unit suite in a process of its own in CI:
+``KERAS_BACKEND=jax python -m pytest tests/``.)"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import installed
+
+import aelib
+
+pytestmark = pytest.mark.once
+ROOT = Path(__file__).resolve().parents[1]
+OTHERS = [b for b in ("jax", "torch") if installed(b)]
+
+MODELS = {
+    "dense": lambda: aelib.dense_autoencoder((28, 28, 1), 4, hidden_units=(16,)),
+    "conv": lambda: aelib.conv_autoencoder((28, 28, 1), 4, filters=(8, 16)),
+    "denoising": lambda: aelib.denoising_autoencoder((28, 28, 1), 4, filters=(8,)),
+    "sparse": lambda: aelib.sparse_autoencoder((28, 28, 1), 16),
+    "contractive": lambda: aelib.contractive_autoencoder((28, 28, 1), 4),
+    "vae": lambda: aelib.variational_autoencoder((28, 28, 1), 4, filters=(8, 16)),
+    "recurrent": lambda: aelib.recurrent_autoencoder((28, 28), 4, units=(8,), cell="gru"),
+}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, fashion):
+    folder = tmp_path_factory.mktemp("cross")
+    (x, _), _ = fashion
+    for name, make in MODELS.items():
+        aelib.set_seed(0)
+        model = make()
+        data = x[:128, ..., 0] if name == "recurrent" else x[:128]
+        if isinstance(model, aelib.VAE):
+            model.compile(optimizer="adam")
+            model.fit(data, epochs=1, batch_size=64, verbose=0)
+        else:
+            model.compile(optimizer="adam", loss="mse")
+            model.fit(data, data, epochs=1, batch_size=64, verbose=0)
+        model.save(folder / f"{name}.keras")
+        np.save(folder / f"{name}_x.npy", data[:16])
+        np.save(folder / f"{name}_pred.npy", model.predict(data[:16], verbose=0))
+    return folder
+
+
+@pytest.mark.skipif(not OTHERS, reason="no other Keras backend installed (pip install -e '.[jax]' or torch)")
+@pytest.mark.parametrize("backend", OTHERS)
+def test_a_keras_file_loads_and_predicts_the_same_on_another_backend(backend, saved):
+    script = textwrap.dedent(f"""
+        import json, numpy as np, keras, aelib
+        folder, out = {str(saved)!r}, {{}}
+        for name in {list(MODELS)!r}:
+            model = keras.saving.load_model(f"{{folder}}/{{name}}.keras", safe_mode=True)
+            pred = model.predict(np.load(f"{{folder}}/{{name}}_x.npy"), verbose=0)
+            out[name] = float(np.abs(pred - np.load(f"{{folder}}/{{name}}_pred.npy")).max())
+        print(keras.backend.backend(), json.dumps(out))
+    """)
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got_backend, diffs = proc.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert got_backend == backend
+    for name, diff in json.loads(diffs).items():
+        assert diff < 1e-5, (name, diff)  # float32 round-off between backends' kernels
+
+
+@pytest.mark.skipif(
+    not installed("torch"), reason="PyTorch is not installed: pip install torch (CPU build) to run the battery under it"
+)
+def test_the_builder_battery_passes_under_pytorch():
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_builders.py", "tests/test_vae.py"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert " passed" in proc.stdout.strip().splitlines()[-1]
+
+
+def test_backend_is_what_keras_reports():
+    assert keras.backend.backend() == os.environ.get("KERAS_BACKEND", "tensorflow")
