@@ -1,5 +1,6 @@
 """The small shared pieces: argument and data checks, the one-line progress callback, the binding
 of prose to results, and the choice of backend on a machine without TensorFlow."""
+
 import json
 import os
 import subprocess
