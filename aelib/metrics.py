@@ -25,6 +25,7 @@ __all__ = [
     "binarize",
     "pack_bits",
     "hamming_distances",
+    "popcount",
     "masked_rmse",
 ]
 
@@ -255,8 +256,19 @@ def pack_bits(bits):
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
-def _popcount(x):
-    return np.bitwise_count(x) if hasattr(np, "bitwise_count") else _POPCOUNT[x]
+def popcount(x):
+    """The number of set bits of every element of an unsigned-integer array (uint8 ... uint64).
+
+    ``np.bitwise_count`` where NumPy has it (2.0 and later); before, a 256-entry table looked
+    up on each byte. Same shape as ``x``, dtype uint8.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "u":
+        raise ValueError(f"popcount takes unsigned integers (uint8 ... uint64), got {x.dtype}.")
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x)
+    as_bytes = np.ascontiguousarray(x)[..., None].view(np.uint8)  # (..., itemsize)
+    return _POPCOUNT[as_bytes].sum(axis=-1, dtype=np.uint8)
 
 
 def hamming_distances(query_packed, db_packed):
@@ -275,7 +287,7 @@ def hamming_distances(query_packed, db_packed):
     step = max(1, _CHUNK_ELEMENTS // max(1, len(db) * q.shape[1]))
     for i in range(0, len(q), step):
         xor = q[i : i + step, None, :] ^ db[None, :, :]
-        out[i : i + step] = _popcount(xor).sum(axis=-1, dtype=np.int32)
+        out[i : i + step] = popcount(xor).sum(axis=-1, dtype=np.int32)
     return out
 
 

@@ -47,7 +47,7 @@ def _cli(*args, timeout=60):
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def quick(tmp_path_factory):  # the tests that use it are marked once: one quick run, in the TensorFlow process
     """Rows of one ``--quick`` run (a few minutes), written to a temporary folder."""
     out = tmp_path_factory.mktemp("bench")
     proc = _cli("--quick", "--out", str(out), timeout=900)
@@ -58,6 +58,7 @@ def quick(tmp_path_factory):
     return {(r["task"], r["method"], r["metric"]): r for r in rows}
 
 
+@pytest.mark.once
 def test_quick_run_has_every_row_and_field(quick):
     for task, pairs in EXPECTED.items():
         for method, metric in pairs:
@@ -68,6 +69,7 @@ def test_quick_run_has_every_row_and_field(quick):
             assert row["seconds"] >= 0
 
 
+@pytest.mark.once
 def test_quick_run_values_are_sane(quick):
     def v(task, method, metric):
         return quick[(task, method, metric)]["value"]

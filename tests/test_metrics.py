@@ -187,3 +187,14 @@ def test_masked_rmse_only_counts_observed():
     assert metrics.masked_rmse(r_true, r_pred, mask) == pytest.approx(np.sqrt(5 / 3))  # (1 + 0 + 4) / 3
     with pytest.raises(ValueError, match="no entries"):
         metrics.masked_rmse(r_true, r_pred, np.zeros_like(mask))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64])
+def test_popcount_with_and_without_numpy_bitwise_count(dtype, monkeypatch):
+    x = np.random.default_rng(0).integers(0, np.iinfo(dtype).max, size=(5, 7), dtype=dtype, endpoint=True)
+    want = np.vectorize(lambda v: bin(int(v)).count("1"))(x)
+    np.testing.assert_array_equal(metrics.popcount(x), want)
+    monkeypatch.delattr(np, "bitwise_count", raising=False)  # NumPy 1.26 has none
+    np.testing.assert_array_equal(metrics.popcount(x), want)
+    with pytest.raises(ValueError, match="unsigned"):
+        metrics.popcount(np.array([1, 2]))
