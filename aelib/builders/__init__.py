@@ -6,7 +6,7 @@ from .base import Autoencoder, EncoderDecoderModel, LossTermsModel, batch_mean
 from .contractive import ContractiveAutoencoder, autodiff_jacobian, contractive_autoencoder, jacobian_frobenius_norm
 from .conv import conv_autoencoder, conv_decoder, conv_encoder
 from .denoising import denoising_autoencoder
-from .dense import dense_autoencoder, dense_decoder, dense_encoder
+from .dense import DenseTransposed, TiedAutoencoder, dense_autoencoder, dense_decoder, dense_encoder
 from .recurrent import recurrent_autoencoder, recurrent_decoder, recurrent_encoder
 from .sparse import sparse_autoencoder
 from .variational import VAE, variational_autoencoder
