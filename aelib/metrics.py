@@ -26,6 +26,7 @@ __all__ = [
     "pack_bits",
     "hamming_distances",
     "popcount",
+    "hamming_map",
     "masked_rmse",
 ]
 
@@ -349,6 +350,58 @@ def precision_at_k(query_codes, query_labels, db_codes, db_labels, k=10, metric=
         nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
         hits += (db_lab[nearest] == q_lab[i : i + step, None]).sum()
     return float(hits / (len(q) * k))
+
+
+def hamming_map(query_bits, query_labels, db_bits, db_labels, exclude_self=False):
+    """Tie-aware mean average precision of Hamming ranking (He et al., CVPR 2018).
+
+    A Hamming ranking has ties: every item at the same distance is equally near. Instead of
+    breaking them in an arbitrary order (which flatters or penalises a code at random), each
+    query's average precision is its expectation over all orders of the tied items, in closed
+    form: for a group of ``n`` items at one distance, ``r`` of them relevant, with ``N`` items
+    and ``R`` relevant ones nearer,
+    ``sum_t (r/n) (R + 1 + (t - 1)(r - 1)/(n - 1)) / (N + t)`` over the group's positions ``t``.
+    Relevant means the same label. Queries with no relevant item are left out of the mean.
+
+    Args:
+        query_bits, db_bits: 0/1 codes ``(n, bits)`` (see :func:`binarize`).
+        query_labels, db_labels: class labels of the rows.
+        exclude_self: the queries are the database itself; do not count each item as its own
+            match.
+    """
+    q_lab, db_lab = np.asarray(query_labels).ravel(), np.asarray(db_labels).ravel()
+    q, db = pack_bits(query_bits), pack_bits(db_bits)
+    if len(q_lab) != len(q) or len(db_lab) != len(db):
+        raise ValueError("one label per code: query_bits/query_labels and db_bits/db_labels must have matching lengths.")
+    if exclude_self and len(q) != len(db):
+        raise ValueError(f"exclude_self=True needs the queries to be the database, got {len(q)} and {len(db)} items.")
+    levels = 8 * q.shape[1] + 1  # distances 0..bits
+    harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, len(db) + 1))])
+    aps = []
+    step = max(1, _CHUNK_ELEMENTS // max(1, len(db)))
+    for i in range(0, len(q), step):
+        d = hamming_distances(q[i : i + step], db)  # (block, n_db)
+        rel = db_lab[None, :] == q_lab[i : i + step, None]
+        flat = (np.arange(len(d))[:, None] * levels + d).ravel()
+        n = np.bincount(flat, minlength=len(d) * levels).reshape(len(d), levels).astype(np.float64)
+        r = np.bincount(flat, weights=rel.ravel(), minlength=len(d) * levels).reshape(len(d), levels)
+        if exclude_self:  # each query meets itself at distance 0, relevant
+            n[:, 0] -= 1
+            r[:, 0] -= 1
+        before_n = np.cumsum(n, axis=1) - n
+        before_r = np.cumsum(r, axis=1) - r
+        b = np.where(n > 1, (r - 1) / np.maximum(n - 1, 1), 0.0)
+        a = before_r + 1
+        h = harmonic[(before_n + n).astype(int)] - harmonic[before_n.astype(int)]
+        # sum over the group's positions t = 1..n of (a + b (t - 1)) / (N + t), in closed form
+        group = b * n + (a - b - b * before_n) * h
+        contrib = np.where(n > 0, r / np.maximum(n, 1) * group, 0.0)
+        total = r.sum(axis=1)
+        ok = total > 0
+        aps.extend(contrib.sum(axis=1)[ok] / total[ok])
+    if not aps:
+        raise ValueError("no query has a relevant database item (same label); mean average precision is undefined.")
+    return float(np.mean(aps))
 
 
 # --------------------------------------------------------------------------------------------

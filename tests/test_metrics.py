@@ -198,3 +198,31 @@ def test_popcount_with_and_without_numpy_bitwise_count(dtype, monkeypatch):
     np.testing.assert_array_equal(metrics.popcount(x), want)
     with pytest.raises(ValueError, match="unsigned"):
         metrics.popcount(np.array([1, 2]))
+
+
+def test_hamming_map_is_the_expected_average_precision_over_tie_orders():
+    """By brute force: the mean over every order of the tied items of the usual AP."""
+    import itertools
+
+    rng = np.random.default_rng(0)
+    db_bits = rng.integers(0, 2, size=(7, 3))
+    db_labels = rng.integers(0, 2, size=7)
+    q_bits, q_labels = rng.integers(0, 2, size=(4, 3)), np.array([0, 1, 0, 1])
+
+    def ap(order, rel):
+        hits = np.cumsum(rel[order])
+        return np.sum(hits / np.arange(1, len(order) + 1) * rel[order]) / rel.sum()
+
+    want = []
+    for qb, ql in zip(q_bits, q_labels):
+        d = np.abs(db_bits - qb).sum(axis=1)
+        rel = (db_labels == ql).astype(float)
+        groups = [np.flatnonzero(d == v) for v in np.unique(d)]
+        orders = [np.concatenate(p) for p in itertools.product(*[list(itertools.permutations(g)) for g in groups])]
+        want.append(np.mean([ap(o, rel) for o in orders]))
+    np.testing.assert_allclose(metrics.hamming_map(q_bits, q_labels, db_bits, db_labels), np.mean(want), rtol=1e-12)
+    # exclude_self: the database queried against itself, each item not its own match
+    self_map = metrics.hamming_map(db_bits, db_labels, db_bits, db_labels, exclude_self=True)
+    assert 0 < self_map <= 1
+    perfect = np.repeat(np.eye(4, dtype=int), 3, axis=0)
+    assert metrics.hamming_map(perfect, np.repeat(np.arange(4), 3), perfect, np.repeat(np.arange(4), 3), exclude_self=True) == 1.0
