@@ -45,6 +45,7 @@ from .datasets import (
     split_ratings,
     subset,
 )
+from .detector import AutoencoderDetector
 from .losses import kl_divergence, reconstruction_nll
 from .notebook import say
 from .synthetic import make_ratings, make_signals
