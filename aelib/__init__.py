@@ -8,13 +8,18 @@ choose_backend()  # before Keras is imported: JAX or PyTorch where TensorFlow is
 from . import builders, callbacks, checks, corruption, datasets, layers, losses, metrics, notebook, plots, synthetic, timeseries
 from .builders import (
     VAE,
+    VQVAE,
     Autoencoder,
+    ConditionalVAE,
     ContractiveAutoencoder,
     DenseTransposed,
     EncoderDecoderModel,
     LossTermsModel,
+    MaskedAutoencoder,
     TiedAutoencoder,
+    VectorQuantizer,
     autodiff_jacobian,
+    conditional_variational_autoencoder,
     contractive_autoencoder,
     conv_autoencoder,
     conv_decoder,
@@ -24,11 +29,13 @@ from .builders import (
     dense_decoder,
     dense_encoder,
     jacobian_frobenius_norm,
+    masked_autoencoder,
     recurrent_autoencoder,
     recurrent_decoder,
     recurrent_encoder,
     sparse_autoencoder,
     variational_autoencoder,
+    vq_autoencoder,
 )
 from .callbacks import KLWarmup, Progress, StopOnNaN, TrainingDivergedError
 from .corruption import add_gaussian_noise, add_salt_and_pepper, corrupt, mask_blocks, mask_pixels

@@ -29,26 +29,33 @@ MODELS = {
     "contractive": lambda: aelib.contractive_autoencoder((28, 28, 1), 4),
     "vae": lambda: aelib.variational_autoencoder((28, 28, 1), 4, filters=(8, 16)),
     "recurrent": lambda: aelib.recurrent_autoencoder((28, 28), 4, units=(8,), cell="gru"),
+    "tied": lambda: aelib.dense_autoencoder((28, 28, 1), 4, hidden_units=(16,), tie_weights=True),
+    "cvae": lambda: aelib.conditional_variational_autoencoder((28, 28, 1), 4, 10, filters=(8, 16)),
+    "vq": lambda: aelib.vq_autoencoder((28, 28, 1), 4, num_embeddings=16, filters=(8, 16)),
+    "mae": lambda: aelib.masked_autoencoder((28, 28, 1), 16, depth=1, decoder_dim=16, num_heads=2, decoder_heads=2),
 }
+OWN_LOSS = ("vae", "cvae", "vq", "mae")  # compiled with an optimizer only
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, fashion):
     folder = tmp_path_factory.mktemp("cross")
-    (x, _), _ = fashion
+    (x, y), _ = fashion
     for name, make in MODELS.items():
         aelib.set_seed(0)
         model = make()
         data = x[:128, ..., 0] if name == "recurrent" else x[:128]
-        if isinstance(model, aelib.VAE):
+        if name in OWN_LOSS:
             model.compile(optimizer="adam")
-            model.fit(data, epochs=1, batch_size=64, verbose=0)
+            model.fit([data, y[:128]] if name == "cvae" else data, epochs=1, batch_size=64, verbose=0)
         else:
             model.compile(optimizer="adam", loss="mse")
             model.fit(data, data, epochs=1, batch_size=64, verbose=0)
         model.save(folder / f"{name}.keras")
         np.save(folder / f"{name}_x.npy", data[:16])
-        np.save(folder / f"{name}_pred.npy", model.predict(data[:16], verbose=0))
+        np.save(folder / f"{name}_y.npy", y[:16])
+        inputs = [data[:16], y[:16]] if name == "cvae" else data[:16]
+        np.save(folder / f"{name}_pred.npy", model.predict(inputs, verbose=0))
     return folder
 
 
@@ -60,7 +67,9 @@ def test_a_keras_file_loads_and_predicts_the_same_on_another_backend(backend, sa
         folder, out = {str(saved)!r}, {{}}
         for name in {list(MODELS)!r}:
             model = keras.saving.load_model(f"{{folder}}/{{name}}.keras", safe_mode=True)
-            pred = model.predict(np.load(f"{{folder}}/{{name}}_x.npy"), verbose=0)
+            x = np.load(f"{{folder}}/{{name}}_x.npy")
+            inputs = [x, np.load(f"{{folder}}/{{name}}_y.npy")] if name == "cvae" else x
+            pred = model.predict(inputs, verbose=0)
             out[name] = float(np.abs(pred - np.load(f"{{folder}}/{{name}}_pred.npy")).max())
         print(keras.backend.backend(), json.dumps(out))
     """)
@@ -79,7 +88,18 @@ def test_a_keras_file_loads_and_predicts_the_same_on_another_backend(backend, sa
 def test_the_builder_battery_passes_under_pytorch():
     env = {**os.environ, "KERAS_BACKEND": "torch"}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_builders.py", "tests/test_vae.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_builders.py",
+            "tests/test_vae.py",
+            "tests/test_new_families.py",
+            "tests/test_tied.py",
+        ],
         capture_output=True,
         text=True,
         timeout=1800,

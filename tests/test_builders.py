@@ -1,6 +1,7 @@
 """One battery for every builder (shapes, learning on real data, safe-mode save/load, argument
-errors), then the family-specific checks (Jacobian, KL, sparsity, VAE details). Runs on the
-Keras backend of the process (``KERAS_BACKEND``); see conftest.py."""
+errors), then the family-specific checks (Jacobian, KL, sparsity, VAE details; those of the
+conditional VAE, VQ-VAE and masked autoencoder are in test_new_families.py). Runs on the Keras
+backend of the process (``KERAS_BACKEND``); see conftest.py."""
 
 import json
 import subprocess
@@ -36,6 +37,18 @@ BUILDERS = {
     "vae_dense": (aelib.variational_autoencoder, {"architecture": "dense", "hidden_units": (32,)}, [(28, 28, 1), (20,)]),
     "recurrent_lstm": (aelib.recurrent_autoencoder, {"units": (16,)}, [(28, 28), (10, 3)]),
     "recurrent_gru": (aelib.recurrent_autoencoder, {"units": (16, 8), "cell": "gru"}, [(28, 28), (10, 3)]),
+    "cvae_conv": (
+        aelib.conditional_variational_autoencoder,
+        {"num_classes": 10, "filters": (8, 16)},
+        [(28, 28, 1), (15, 15, 1)],
+    ),
+    "cvae_dense": (
+        aelib.conditional_variational_autoencoder,
+        {"num_classes": 10, "architecture": "dense", "hidden_units": (32,)},
+        [(28, 28, 1), (20,)],
+    ),
+    "vq": (aelib.vq_autoencoder, {"num_embeddings": 16, "filters": (8, 16)}, [(28, 28, 1), (32, 32, 3), (15, 15, 1)]),
+    "masked": (aelib.masked_autoencoder, {"depth": 1, "num_heads": 2, "decoder_dim": 16, "decoder_heads": 2}, [(8, 12, 2)]),
 }
 LATENT = 4
 SPARSE_LATENT = 32  # sparse codes are wide by design; 4 ReLU units under L1 just die
@@ -46,7 +59,27 @@ def latent(name):
 
 
 def is_vae(name):
-    return name.startswith("vae")
+    """The encoder returns [mean, log_var, z]."""
+    return name.startswith(("vae", "cvae"))
+
+
+def takes_labels(name):
+    """The model and its parts take [data, labels] (the conditional VAE)."""
+    return name.startswith("cvae")
+
+
+def inputs(name, x, y):
+    """What the model (or one of its parts) takes: [x, labels] for a conditional family, else x."""
+    return [x, y] if takes_labels(name) else x
+
+
+def head(data, n):
+    """The first n examples of the model's inputs (an array, or a list of arrays)."""
+    return [a[:n] for a in data] if isinstance(data, list) else data[:n]
+
+
+def input_shape_of(data):
+    return (data[0] if isinstance(data, list) else data).shape[1:]
 
 
 def build(name, input_shape=None):
@@ -55,73 +88,97 @@ def build(name, input_shape=None):
     return builder(shape, latent(name), **kwargs)
 
 
+def has_own_loss(model):
+    """The loss is built in (VAE, CVAE, VQ-VAE, MAE): compile with an optimizer, fit without targets."""
+    return isinstance(model, aelib.LossTermsModel)
+
+
 def compile_model(name, model, lr=1e-3):
-    if is_vae(name):
+    if has_own_loss(model):
         model.compile(optimizer=keras.optimizers.Adam(lr))
     else:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
     return model
 
 
-def real_images(name, fashion, n=512):
-    (x, _), _ = fashion
-    x = x[:n]
-    return x[..., 0] if name.startswith("recurrent") else x  # 28 rows of 28 pixels as a sequence
+def real_data(name, fashion, n=512):
+    """n real Fashion-MNIST images, as the model takes them (with their labels for a CVAE)."""
+    (x, y), _ = fashion
+    x, y = x[:n], y[:n]
+    return inputs(name, x[..., 0] if name.startswith("recurrent") else x, y)  # recurrent: 28 rows of 28 pixels
 
 
-def fit(name, model, x, **kwargs):
-    return model.fit(x, None if is_vae(name) else x, batch_size=64, verbose=0, shuffle=False, **kwargs)
+def targets(model, data):
+    return None if has_own_loss(model) else data
+
+
+def fit(model, data, **kwargs):
+    return model.fit(data, targets(model, data), batch_size=64, verbose=0, shuffle=False, **kwargs)
 
 
 # ---- the battery -------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,shape", [(n, s) for n, (_, _, shapes) in BUILDERS.items() for s in shapes])
 def test_shapes_and_named_submodels(name, shape):
     model = build(name, shape)
-    x = np.random.default_rng(0).random((3,) + shape).astype("float32")
-    assert model.predict(x, verbose=0).shape == (3,) + shape
+    rng = np.random.default_rng(0)
+    x = rng.random((3,) + shape).astype("float32")
+    y = rng.integers(0, 10, size=3)  # labels, for the conditional family
+    assert model.predict(inputs(name, x, y), verbose=0).shape == (3,) + shape
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
-    codes = encoder.predict(x, verbose=0)
+    codes = encoder.predict(inputs(name, x, y), verbose=0)
     if is_vae(name):
         assert [c.shape for c in codes] == [(3, LATENT)] * 3  # mean, log_var, sample
         codes = codes[0]
-    assert codes.shape == (3, latent(name))
-    assert decoder.predict(codes, verbose=0).shape == (3,) + shape
+    if name.startswith("vq"):  # a grid of vectors, one per 4x4 block (two stride-2 blocks, padded)
+        assert codes.shape == (3, -(-shape[0] // 4), -(-shape[1] // 4), LATENT)
+    else:
+        assert codes.shape == (3, latent(name))
+    if name.startswith("masked"):  # its decoder reads one token per patch and the mask (1 = hidden)
+        codes = [rng.random((3, model.n_patches, LATENT)).astype("float32"), np.ones((3, model.n_patches), "float32")]
+    assert decoder.predict(inputs(name, codes, y), verbose=0).shape == (3,) + shape
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_loss_goes_down_on_real_fashion_mnist(name, fashion):
     aelib.set_seed(0)
-    x = real_images(name, fashion)
-    model = compile_model(name, build(name, x.shape[1:]), lr=3e-3)
-    before = model.evaluate(x, None if is_vae(name) else x, verbose=0, return_dict=True)["loss"]
-    fit(name, model, x, epochs=3)
-    after = model.evaluate(x, None if is_vae(name) else x, verbose=0, return_dict=True)["loss"]
+    data = real_data(name, fashion)
+    model = compile_model(name, build(name, input_shape_of(data)), lr=3e-3)
+    before = model.evaluate(data, targets(model, data), verbose=0, return_dict=True)["loss"]
+    fit(model, data, epochs=3)
+    after = model.evaluate(data, targets(model, data), verbose=0, return_dict=True)["loss"]
     assert np.isfinite(after) and after < 0.95 * before, (before, after)
 
 
 @pytest.fixture(scope="module")
 def saved_models(tmp_path_factory, fashion):
-    """Every builder trained one epoch and saved, with its predictions on a fixed batch."""
+    """Every builder trained one epoch and saved, with its predictions on a fixed batch (the
+    inputs in an .npz: one array, or images and labels)."""
     folder = tmp_path_factory.mktemp("saved")
     out = {}
     for name in BUILDERS:
         aelib.set_seed(0)
-        x = real_images(name, fashion, n=128)
-        model = compile_model(name, build(name, x.shape[1:]))
-        fit(name, model, x, epochs=1)
+        data = real_data(name, fashion, n=128)
+        model = compile_model(name, build(name, input_shape_of(data)))
+        fit(model, data, epochs=1)
         path = folder / f"{name}.keras"
         model.save(path)
-        np.save(folder / f"{name}_x.npy", x[:16])
-        np.save(folder / f"{name}_pred.npy", model.predict(x[:16], verbose=0))
+        np.savez(folder / f"{name}_x.npz", *keras.tree.flatten(head(data, 16)))
+        np.save(folder / f"{name}_pred.npy", model.predict(head(data, 16), verbose=0))
         out[name] = path
     return folder, out
+
+
+def load_inputs(path):
+    with np.load(path) as arrays:
+        parts = [arrays[key] for key in arrays.files]
+    return parts if len(parts) > 1 else parts[0]
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_save_load_safe_mode_identical_predictions(name, saved_models):
     folder, paths = saved_models
     loaded = keras.saving.load_model(paths[name], safe_mode=True)
-    x = np.load(folder / f"{name}_x.npy")
+    x = load_inputs(folder / f"{name}_x.npz")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), np.load(folder / f"{name}_pred.npy"))
 
 
@@ -134,7 +191,9 @@ def test_save_load_in_a_fresh_process(saved_models):
         result = {{}}
         for name in names:
             model = keras.saving.load_model(f"{{folder}}/{{name}}.keras", safe_mode=True)
-            pred = model.predict(np.load(f"{{folder}}/{{name}}_x.npy"), verbose=0)
+            with np.load(f"{{folder}}/{{name}}_x.npz") as arrays:
+                x = [arrays[key] for key in arrays.files]
+            pred = model.predict(x if len(x) > 1 else x[0], verbose=0)
             result[name] = bool(np.array_equal(pred, np.load(f"{{folder}}/{{name}}_pred.npy")))
         print(json.dumps(result))
     """)
@@ -149,7 +208,7 @@ def test_loaded_vae_continues_training(saved_models, fashion):
     vae = keras.saving.load_model(paths["vae_conv"], safe_mode=True)
     steps = int(keras.ops.convert_to_numpy(vae.optimizer.iterations))
     assert steps > 0  # the optimizer state came back with the weights
-    x = real_images("vae_conv", fashion, n=128)
+    x = real_data("vae_conv", fashion, n=128)
     history = vae.fit(x, epochs=1, batch_size=64, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert int(keras.ops.convert_to_numpy(vae.optimizer.iterations)) == steps + 2
@@ -191,6 +250,27 @@ BAD_ARGUMENTS = [
         {"architecture": "dense", "filters": (8,)},
         "did you mean 'filters'|unknown argument 'filters'",
     ),
+    (aelib.conditional_variational_autoencoder, ((28, 28, 1), 8, 1), {}, "num_classes=1 must be an integer >= 2"),
+    (aelib.conditional_variational_autoencoder, ((28, 28, 1), 8, 2.5), {}, "num_classes"),
+    (aelib.conditional_variational_autoencoder, ((28, 28, 1), 0, 10), {}, "latent_dim"),
+    (aelib.conditional_variational_autoencoder, ((784,), 8, 10), {}, "input_shape"),
+    (aelib.conditional_variational_autoencoder, ((28, 28, 1), 8, 10), {"architecture": "rnn"}, "architecture"),
+    (aelib.conditional_variational_autoencoder, ((28, 28, 1), 8, 10), {"beta": -1}, "beta"),
+    (aelib.conditional_variational_autoencoder, ((28, 28, 1), 8, 10), {"num_class": 10}, "did you mean 'num_classes'"),
+    (aelib.vq_autoencoder, ((28, 28, 1), 8), {"num_embeddings": 0}, "num_embeddings"),
+    (aelib.vq_autoencoder, ((28, 28, 1), 8), {"decay": 1.0}, "decay"),
+    (aelib.vq_autoencoder, ((28, 28, 1), 8), {"commitment_cost": -0.1}, "commitment_cost"),
+    (aelib.vq_autoencoder, ((28, 28, 1), 8), {"ema": "yes"}, "ema"),
+    (aelib.vq_autoencoder, ((784,), 8), {}, "input_shape"),
+    (aelib.vq_autoencoder, ((28, 28, 1), 8), {"filters": ()}, "filters"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 64), {"patch_size": 5}, r"patch_size=5 does not divide .* \[1, 2, 4, 7, 14, 28\]"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 64), {"mask_ratio": 1.0}, "mask_ratio"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 64), {"mask_ratio": 0.0}, "mask_ratio"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 64), {"mask_ratio": 0.005}, "hides 0 of 49 patches"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 30), {"num_heads": 4}, "num_heads=4 must divide latent_dim=30"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 64), {"decoder_dim": 30}, "decoder_heads=4 must divide decoder_dim=30"),
+    (aelib.masked_autoencoder, ((28, 28), 64), {}, "input_shape"),
+    (aelib.masked_autoencoder, ((28, 28, 1), 64), {"depth": 0}, "depth"),
 ]
 
 
@@ -324,12 +404,12 @@ def test_vae_beta_follows_a_callback(fashion):
 
 @pytest.mark.parametrize("name", ["conv", "vae_dense"])
 def test_seeded_runs_are_reproducible(name, fashion):
-    x = real_images(name, fashion, n=128)
+    x = real_data(name, fashion, n=128)
     losses = []
     for _ in range(2):
         aelib.set_seed(42)
         model = compile_model(name, build(name, x.shape[1:]))
-        losses.append(fit(name, model, x, epochs=1).history["loss"][0])
+        losses.append(fit(model, x, epochs=1).history["loss"][0])
     assert losses[0] == losses[1]
 
 

@@ -80,7 +80,8 @@ def test_jax_data_parallel_equals_one_device(tmp_path):
 
 @pytest.mark.once
 def test_every_family_trains_under_mirrored_strategy():
-    """Two logical CPUs under MirroredStrategy: every family builds, compiles and trains."""
+    """Two logical CPUs under MirroredStrategy: every family builds, compiles and trains (the VAE's
+    step is compared with one device's above; these must train at all)."""
     script = textwrap.dedent("""
         import json, numpy as np, tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -97,13 +98,26 @@ def test_every_family_trains_under_mirrored_strategy():
                 "sparse": aelib.sparse_autoencoder((28, 28, 1), 32),
                 "contractive": aelib.contractive_autoencoder((28, 28, 1), 8, hidden_units=(32,)),
                 "recurrent": aelib.recurrent_autoencoder((28, 28), 8, units=(16,)),
+                "tied": aelib.dense_autoencoder((28, 28, 1), 8, hidden_units=(32,), tie_weights=True),
             }
             for model in models.values():
                 model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+            own_loss = {  # the families whose loss is built in: compile with an optimizer only
+                "vae": aelib.variational_autoencoder((28, 28, 1), 4, filters=(8, 16)),
+                "cvae": aelib.conditional_variational_autoencoder((28, 28, 1), 4, 10, filters=(8, 16)),
+                "vq": aelib.vq_autoencoder((28, 28, 1), 8, num_embeddings=16, filters=(8, 16)),
+                "mae": aelib.masked_autoencoder((28, 28, 1), 16, depth=1, decoder_dim=16, num_heads=2, decoder_heads=2),
+            }
+            for model in own_loss.values():
+                model.compile(optimizer=keras.optimizers.Adam(3e-3))
+        labels = np.arange(64) % 10
         losses = {}
         for name, model in models.items():
             data = x[..., 0] if name == "recurrent" else x
             losses[name] = model.fit(data, data, epochs=3, batch_size=32, verbose=0).history["loss"]
+        for name, model in own_loss.items():
+            data = [x, labels] if name == "cvae" else x
+            losses[name] = model.fit(data, epochs=3, batch_size=32, verbose=0).history["loss"]
         print(json.dumps(losses))
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=ENV)

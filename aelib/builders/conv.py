@@ -21,7 +21,7 @@ from ..checks import check_activation, check_choice, check_positive_int, check_s
 from .base import join
 
 
-def _padding(size, stride):
+def same_padding(size, stride):
     """(before, after) zero padding that makes ``size`` a multiple of ``stride``."""
     extra = -size % stride
     return extra // 2, extra - extra // 2
@@ -40,7 +40,7 @@ def conv_stack(x, filters, kernel_size=3, activation="relu", batch_norm=False, n
 def conv_trunk(inputs, filters, kernel_size=3, activation="relu", batch_norm=False, name="encoder"):
     """[zero padding to a multiple of 2 ** len(filters)] -> Conv2D blocks -> Flatten."""
     stride = 2 ** len(filters)
-    pad_h, pad_w = _padding(inputs.shape[1], stride), _padding(inputs.shape[2], stride)
+    pad_h, pad_w = same_padding(inputs.shape[1], stride), same_padding(inputs.shape[2], stride)
     x = inputs
     if any(pad_h + pad_w):
         x = layers.ZeroPadding2D((pad_h, pad_w), name="pad")(x)
@@ -95,7 +95,7 @@ def conv_decoder(
     check_choice("upsampling", upsampling, ("transpose", "nearest", "bilinear"))
     check_activation("output_activation", output_activation)
     stride = 2 ** len(filters)
-    pad_h, pad_w = _padding(output_shape[0], stride), _padding(output_shape[1], stride)
+    pad_h, pad_w = same_padding(output_shape[0], stride), same_padding(output_shape[1], stride)
     h, w = (output_shape[0] + sum(pad_h)) // stride, (output_shape[1] + sum(pad_w)) // stride
     codes = keras.Input((latent_dim,), name=f"{name}_input")
     x = layers.Dense(h * w * filters[0], activation=activation, name="expand")(codes)

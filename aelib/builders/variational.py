@@ -148,29 +148,40 @@ class VAE(LossTermsModel):
 
         With ``k = 1`` it is the negative ELBO of one draw; it decreases towards ``-log p(x)``
         as ``k`` grows, so it is a tighter bound than the ELBO for any ``k > 1`` (on average).
+        The ``k`` draws of a batch are decoded in one ``predict`` call.
         """
         check_positive_int("k", k, example=50)
+        images, condition = self._images_and_condition(x)
         rng = np.random.default_rng(seed)
         out = []
-        for start in range(0, len(x), batch_size):
-            xb = np.asarray(x[start : start + batch_size], dtype="float32")
-            mean, log_var = self.encode(xb, batch_size)
-            std = np.exp(0.5 * log_var)
-            log_w = []
-            for _ in range(k):
-                eps = rng.standard_normal(mean.shape).astype("float32")
-                z = mean + std * eps
-                output = self.decoder_logits.predict(z, batch_size=batch_size, verbose=0)
-                log_px_z = -ops.convert_to_numpy(
-                    reconstruction_nll(xb, output, self.reconstruction, self.decoder_std, from_logits=True)
-                )
-                log_pz = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=1)
-                log_qz = -0.5 * np.sum(eps**2 + log_var + np.log(2 * np.pi), axis=1)
-                log_w.append(log_px_z + log_pz - log_qz)
-            log_w = np.stack(log_w).astype(np.float64)  # (k, batch)
-            top = log_w.max(axis=0)
-            out.append(-(top + np.log(np.mean(np.exp(log_w - top), axis=0))))
+        for start in range(0, len(images), batch_size):
+            cb = None if condition is None else condition[start : start + batch_size]
+            out.append(self._iwae_batch(np.asarray(images[start : start + batch_size], "float32"), cb, k, rng, batch_size))
         return np.concatenate(out)
+
+    def _images_and_condition(self, x):
+        """The images, and what else the encoder and decoder read with them (None here; a
+        conditional VAE's labels)."""
+        return np.asarray(x), None
+
+    @staticmethod
+    def _inputs(first, condition):
+        return first if condition is None else [first, condition]
+
+    def _iwae_batch(self, xb, cb, k, rng, batch_size):
+        mean, log_var = self.encode(self._inputs(xb, cb), batch_size)
+        eps = rng.standard_normal((k,) + mean.shape).astype("float32")
+        z = mean + np.exp(0.5 * log_var) * eps  # (k, batch, latent): k draws per image
+        cond = None if cb is None else np.tile(cb, (k,) + (1,) * (np.ndim(cb) - 1))
+        output = self.decoder_logits.predict(self._inputs(z.reshape(-1, z.shape[-1]), cond), batch_size=batch_size, verbose=0)
+        tiled = np.broadcast_to(xb, (k,) + xb.shape).reshape((-1,) + xb.shape[1:])
+        nll = reconstruction_nll(tiled, output, self.reconstruction, self.decoder_std, from_logits=True)
+        log_px_z = -ops.convert_to_numpy(nll).reshape(k, -1)
+        log_pz = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=-1)
+        log_qz = -0.5 * np.sum(eps**2 + log_var + np.log(2 * np.pi), axis=-1)
+        log_w = (log_px_z + log_pz - log_qz).astype(np.float64)  # (k, batch)
+        top = log_w.max(axis=0)
+        return -(top + np.log(np.mean(np.exp(log_w - top), axis=0)))
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "reconstruction": self.reconstruction, "decoder_std": self.decoder_std}
