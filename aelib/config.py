@@ -11,22 +11,27 @@ from pathlib import Path
 
 import numpy as np
 
+MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
 
 def choose_backend():
     """Keras uses TensorFlow unless told otherwise; on a machine without TensorFlow (``pip
     install aelib[jax]``), choose the first installed of JAX and PyTorch instead.
 
-    Nothing is changed when ``KERAS_BACKEND`` is set, when Keras' ``keras.json`` names a
-    backend, or when Keras is already imported. Returns the backend name it set, or None.
+    Nothing is changed when ``KERAS_BACKEND`` is set, when Keras is already imported, or when
+    Keras' ``keras.json`` names a backend that is installed (Keras writes that file on its first
+    import, naming TensorFlow by default, so a file naming a missing TensorFlow is overruled).
+    Returns the backend name it set, or None.
     """
-    if "KERAS_BACKEND" in os.environ or "keras" in sys.modules or importlib.util.find_spec("tensorflow"):
+    if "KERAS_BACKEND" in os.environ or "keras" in sys.modules:
         return None
     config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "keras.json"
     try:
-        if "backend" in json.loads(config.read_text()):
-            return None
-    except (OSError, ValueError):
-        pass
+        wanted = json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        wanted = "tensorflow"
+    if wanted not in MODULES or importlib.util.find_spec(MODULES[wanted]):
+        return None
     for name in ("jax", "torch"):
         if importlib.util.find_spec(name):
             os.environ["KERAS_BACKEND"] = name

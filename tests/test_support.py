@@ -68,7 +68,7 @@ def test_say_renders_computed_figures_and_refuses_placeholders(capsys):
 
 def test_without_tensorflow_aelib_picks_an_installed_backend(tmp_path):
     """``choose_backend`` with TensorFlow hidden: JAX (or PyTorch) is chosen, unless the user
-    chose already (KERAS_BACKEND or keras.json)."""
+    chose already (KERAS_BACKEND, or a keras.json naming an installed backend)."""
     script = (
         "import importlib.util, json, os, sys; real = importlib.util.find_spec\n"
         "importlib.util.find_spec = lambda n, *a: None if n == 'tensorflow' else real(n, *a)\n"
@@ -79,7 +79,9 @@ def test_without_tensorflow_aelib_picks_an_installed_backend(tmp_path):
     installed = [b for b in ("jax", "torch") if __import__("importlib").util.find_spec(b)]
     if installed:
         assert run(env) == [installed[0], installed[0]]
-        assert run({**env, "KERAS_BACKEND": installed[-1]}) == [installed[-1], installed[-1]]
-    (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))
-    assert run(env) == [None, "tensorflow"]
+        (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))  # as Keras writes it
+        assert run(env) == [installed[0], installed[0]]  # names a missing TensorFlow: overruled
+        (tmp_path / "keras.json").write_text(json.dumps({"backend": installed[-1]}))
+        assert run(env) == [None, installed[-1]]  # names an installed backend: Keras' choice stands
+    assert run({**env, "KERAS_BACKEND": "tensorflow"}) == ["tensorflow", "tensorflow"]
     assert keras.backend.backend() in ("tensorflow", "jax", "torch")
