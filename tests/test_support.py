@@ -1,14 +1,15 @@
 """The small shared pieces: argument and data checks, the one-line progress callback, the binding
 of prose to results, and the choice of backend on a machine without TensorFlow."""
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
+from conftest import installed
 
 import aelib
 from aelib import checks
@@ -66,22 +67,46 @@ def test_say_renders_computed_figures_and_refuses_placeholders(capsys):
         aelib.say("The ELBO is {{ELBO}} nats.")
 
 
-def test_without_tensorflow_aelib_picks_an_installed_backend(tmp_path):
-    """``choose_backend`` with TensorFlow hidden: JAX (or PyTorch) is chosen, unless the user
-    chose already (KERAS_BACKEND, or a keras.json naming an installed backend)."""
+def test_choose_backend_only_where_tensorflow_is_missing_and_nobody_chose(tmp_path, monkeypatch):
+    """``choose_backend`` picks JAX (or PyTorch) where TensorFlow is not installed, unless the
+    user chose already: KERAS_BACKEND, or a keras.json naming an installed backend."""
+    from aelib import config
+
+    real = importlib.util.find_spec
+    hidden = {"tensorflow"}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in hidden else real(name, *a))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.delitem(sys.modules, "keras")  # as before Keras' first import (restored afterwards)
+    installed = [b for b in ("jax", "torch") if real(b)]
+    first = installed[0] if installed else None
+
+    def choose():
+        os.environ.pop("KERAS_BACKEND", None)
+        return config.choose_backend(), os.environ.get("KERAS_BACKEND")
+
+    assert choose() == (first, first)
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))  # as Keras writes it
+    assert choose() == (first, first)  # names a missing TensorFlow: overruled
+    if installed:
+        (tmp_path / "keras.json").write_text(json.dumps({"backend": installed[-1]}))
+        assert choose() == (None, None)  # names an installed backend: Keras' own choice stands
+    hidden.clear()
+    (tmp_path / "keras.json").unlink()
+    assert choose() == (None, None)  # TensorFlow installed: Keras' default stands
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert config.choose_backend() is None and os.environ["KERAS_BACKEND"] == "torch"
+
+
+@pytest.mark.once
+@pytest.mark.skipif(not any(installed(b) for b in ("jax", "torch")), reason="neither JAX nor PyTorch is installed")
+def test_import_aelib_without_tensorflow_uses_another_backend(tmp_path):
     script = (
-        "import importlib.util, json, os, sys; real = importlib.util.find_spec\n"
+        "import importlib.util, json, os; real = importlib.util.find_spec\n"
         "importlib.util.find_spec = lambda n, *a: None if n == 'tensorflow' else real(n, *a)\n"
         "import aelib, keras; print(json.dumps([os.environ.get('KERAS_BACKEND'), keras.backend.backend()]))"
     )
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"} | {"KERAS_HOME": str(tmp_path)}
-    run = lambda env: json.loads(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True).stdout)
-    installed = [b for b in ("jax", "torch") if __import__("importlib").util.find_spec(b)]
-    if installed:
-        assert run(env) == [installed[0], installed[0]]
-        (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))  # as Keras writes it
-        assert run(env) == [installed[0], installed[0]]  # names a missing TensorFlow: overruled
-        (tmp_path / "keras.json").write_text(json.dumps({"backend": installed[-1]}))
-        assert run(env) == [None, installed[-1]]  # names an installed backend: Keras' choice stands
-    assert run({**env, "KERAS_BACKEND": "tensorflow"}) == ["tensorflow", "tensorflow"]
-    assert keras.backend.backend() in ("tensorflow", "jax", "torch")
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    chosen, backend = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert chosen == backend and backend in ("jax", "torch")
