@@ -48,7 +48,7 @@ def sparse_autoencoder(
         target: the target mean activation rho for ``"kl"`` (ignored for ``"l1"``).
         weight: strength of the penalty; None picks a default that works with MSE on images
             in [0, 1] (3e-3 for kl, 3e-4 for l1; a loss per pixel is small, and at 1e-3
-            the L1 penalty already silences every unit).
+            the L1 penalty already silences nearly every unit).
         hidden_units: hidden layers between input and code (``()``: the code units read the
             pixels directly, so their weights can be shown as images).
         activation: activation of the hidden layers.
