@@ -11,6 +11,7 @@ the README's course index quotes them. Time them on an otherwise idle machine.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -48,6 +49,17 @@ def run(path, quick, save, timeout):
     return seconds
 
 
+def record(stem, mode, seconds):
+    """Merge one time into notebook_times.json under a file lock (several runs may finish at once)."""
+    with open(TIMES.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+        entry = times.setdefault(stem, {})
+        entry[mode] = round(seconds, 1)
+        entry["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
+        TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.notebook_times", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="number prefixes (07) or names; default: all")
@@ -58,15 +70,13 @@ def main(argv=None):
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if args.notebooks:
         paths = [p for p in paths if any(p.name.startswith(n) or p.stem == n for n in args.notebooks)]
-    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     mode = "quick" if args.quick else "full"
     for path in paths:
+        load = os.getloadavg()[0]
         seconds = run(path, args.quick, save=not args.no_save, timeout=args.timeout)
-        entry = times.setdefault(path.stem, {})
-        entry[mode] = round(seconds, 1)
-        entry["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
-        print(f"{path.name}: {seconds:.0f} s ({mode})", flush=True)
-        TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+        print(f"{path.name}: {seconds:.0f} s ({mode}, load average {load:.1f} at the start)", flush=True)
+        record(path.stem, mode, seconds)
+    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     full = [v["full"] for v in times.values() if "full" in v]
     if full:
         print(f"full mode: {len(full)} notebooks, {sum(full) / 60:.1f} min in all, longest {max(full) / 60:.1f} min")
