@@ -16,7 +16,7 @@ MACHINE_PATH = re.compile(r"(?:^|[\s'\"(])/(?:home|root|tmp|work|Users)/\w")
 OBJECT_REPR = re.compile(r"<[\w.]+ (?:object )?at 0x[0-9a-f]+>")
 MAX_OUTPUT_LINES = 25
 # The second edition's rules, for the notebooks revised so far (the rest follow one by one).
-REVISED = {"05_sparse", "06_contractive", "07_variational_autoencoder"}
+REVISED = {"03_convolutional", "05_sparse", "06_contractive", "07_variational_autoencoder"}
 # Figures with three or more significant digits that may stand in Markdown: fixed facts, not
 # results of the run (a published figure, a constant), per notebook.
 FIXED_FACTS = {"*": {"3.14159"}}
