@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+import aelib
 from aelib.losses import MaskedMeanSquaredError
 
 Y_TRUE = np.array([[1.0, 0.0, 3.0], [0.0, 0.0, 0.0]], dtype=np.float32)
@@ -66,3 +67,14 @@ def test_training_loss_matches_numpy_formula():
     observed = ratings != 0
     per_user = ((ratings - pred) ** 2 * observed).sum(1) / np.maximum(observed.sum(1), 1)
     assert model.evaluate(ratings, ratings, batch_size=20, verbose=0) == pytest.approx(per_user.mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_l1_penalty_is_per_example_whatever_the_batch_size(batch):
+    """L1Sparsity adds weight * mean_i sum_j |a_ij| on every Keras version (Keras' own
+    activity_regularizer changed scale in 2026, keras-team/keras#22021)."""
+    model = keras.Sequential([keras.Input((3,)), aelib.layers.L1Sparsity(weight=0.5)])
+    x = np.full((batch, 3), -2.0, dtype="float32")
+    model(x)
+    assert len(model.losses) == 1
+    assert float(keras.ops.convert_to_numpy(model.losses[0])) == pytest.approx(0.5 * 6.0)
