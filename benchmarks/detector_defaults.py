@@ -51,15 +51,16 @@ STEPS = (
 )
 
 
-def tasks():
-    """(table, task, X, normal) for every task; ``normal`` is a boolean mask of the normal rows."""
+def tasks(digits=None):
+    """(table, task, X, normal) for every task; ``normal`` is a boolean mask of the normal rows.
+    ``digits``: the digits that take turns as the normal class (default: ``DIGITS``)."""
     X, y = load_breast_cancer(return_X_y=True)
     yield "breast cancer", "benign normal", X, y == 1
     X, y = load_wine(return_X_y=True)
     for c in range(3):
         yield "wine", f"class {c} anomalous", X, y != c
     X, y = load_digits(return_X_y=True)
-    for d in DIGITS:
+    for d in DIGITS if digits is None else digits:
         yield "digits", f"digit {d} normal", X, y == d
 
 
@@ -71,11 +72,16 @@ def split(normal, seed):
     return norm[:a], (norm[a:b], anom[:h]), (norm[b:], anom[h:])
 
 
-def roc_auc(model, X, part):
-    """ROC AUC of ``-score_samples`` for anomalies (label 1) against normal rows (label 0)."""
+def labels_scores(model, X, part):
+    """Labels (anomalies 1, normal rows 0) and anomaly scores ``-score_samples`` of ``part``."""
     norm, anom = part
     labels = np.r_[np.zeros(len(norm)), np.ones(len(anom))]
-    return roc_auc_score(labels, -model.score_samples(X[np.r_[norm, anom]]))
+    return labels, -model.score_samples(X[np.r_[norm, anom]])
+
+
+def roc_auc(model, X, part):
+    """ROC AUC of ``-score_samples`` for anomalies (label 1) against normal rows (label 0)."""
+    return roc_auc_score(*labels_scores(model, X, part))
 
 
 def make(params, seed):

@@ -1,7 +1,8 @@
 """Result rows: merging into results.json, checking the goals, writing results.md.
 
 Pure Python (no TensorFlow), so the tests exercise it in milliseconds. A row is a dict with
-``task, method, metric, value, spread, seeds, seconds, mode, n_train, n_test, note``; ``value``
+``task, method, metric, value, spread, seeds, seconds, mode, n_train, n_test, note, backend``
+(the Keras backend that ran it; rows written before it was recorded ran on TensorFlow); ``value``
 is the mean over ``seeds`` and ``spread`` the max - min over them (None for one seed).
 """
 
@@ -9,11 +10,12 @@ import json
 import math
 import os
 
-TASKS = ("speed", "compression", "denoising", "generation", "anomaly", "features")
-FIELDS = ("task", "method", "metric", "value", "spread", "seeds", "seconds", "mode", "n_train", "n_test", "note")
+TASKS = ("speed", "compression", "denoising", "generation", "anomaly", "features", "tabular", "hashing")
+FIELDS = ("task", "method", "metric", "value", "spread", "seeds", "seconds", "mode", "n_train", "n_test", "note", "backend")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def make_row(task, method, metric, values, seconds, mode, n_train, n_test, note, seeds=(0,)):
+def make_row(task, method, metric, values, seconds, mode, n_train, n_test, note, seeds=(0,), backend="tensorflow"):
     """One measurement. ``values`` is a number or one number per seed."""
     values = [float(v) for v in (values if isinstance(values, (list, tuple)) else [values])]
     finite = [v for v in values if math.isfinite(v)]
@@ -31,6 +33,7 @@ def make_row(task, method, metric, values, seconds, mode, n_train, n_test, note,
         "n_train": int(n_train),
         "n_test": int(n_test),
         "note": note,
+        "backend": backend,
     }
 
 
@@ -85,7 +88,7 @@ def check_goals(rows, mode="full"):
         return find(rows, task, method, metric, mode)
 
     goals = []
-    for code, target in ((32, 0.45), (2, 0.70)):
+    for code, target in ((32, 0.45), (2, 0.60)):
         ratios = {m: v("compression", f"{m} AE", f"mse_ratio_vs_pca_{code}") for m in ("dense", "conv")}
         ratios = {m: r for m, r in ratios.items() if r is not None}
         best = min(ratios, key=ratios.get) if ratios else None
@@ -123,12 +126,14 @@ def check_goals(rows, mode="full"):
         default=None,
     )
     rivals = [
-        a for a in (v("anomaly", m, "mean_roc_auc") for m in ("PCA reconstruction error", "Isolation Forest")) if a is not None
+        a
+        for a in (v("anomaly", m, "mean_roc_auc") for m in ("PCA reconstruction error", "Isolation Forest", "one-class SVM"))
+        if a is not None
     ]
     g = _goal(
-        "mean one-class ROC AUC >= 0.93",
+        "mean one-class ROC AUC >= 0.935 (GEOM: 93.5) and above PCA, Isolation Forest, one-class SVM",
         ae_auc,
-        0.93,
+        0.935,
         True,
         "best AE-based score",
         "not a conv AE per class: aelib.conv_autoencoder (32, 64) code 32, 15 epochs per class, gave no gain on "
@@ -136,9 +141,9 @@ def check_goals(rows, mode="full"):
         "untried: ensembles of several per-class AEs",
     )
     if g["met"] and rivals and ae_auc <= max(rivals):
-        g.update(met=False, detail=f"reaches 0.93 but not above PCA / Isolation Forest ({max(rivals):.3f})")
+        g.update(met=False, detail=f"reaches 0.935 but not above PCA / Isolation Forest / one-class SVM ({max(rivals):.3f})")
     elif rivals:
-        g["detail"] += f"; best of PCA / Isolation Forest {max(rivals):.3f}"
+        g["detail"] += f"; best of PCA / Isolation Forest / one-class SVM {max(rivals):.3f}"
     goals.append(g)
     pca = v("features", "PCA-32 codes", "test_accuracy")
     aes = {m: v("features", m, "test_accuracy") for m in ("dense AE-32 codes", "conv AE-32 codes")}
@@ -157,14 +162,89 @@ def check_goals(rows, mode="full"):
     ratio = v("speed", "aelib / textbook", "time_ratio_to_target")
     goals.append(
         _goal(
-            "aelib setup reaches the textbook's final test MSE in <= 0.5 of its time",
+            "aelib setup reaches the textbook's final test MSE in <= 0.2 of its time",
             ratio,
-            0.5,
+            0.2,
             False,
             "value = aelib seconds to target / textbook seconds",
             "a larger learning rate or batch size for aelib's setup",
         )
     )
+    goals.append(
+        _goal(
+            "aelib conv AE trains at >= 40% of the measured fp32 matmul peak",
+            v("speed", "aelib", "fraction_of_matmul_peak"),
+            0.4,
+            True,
+            "value = achieved training GFLOP/s (3 x 2 x multiply-adds per image) / timed matmul GFLOP/s, same run",
+            "larger batches or fused kernels: small convolutions on 28x28 images use the cores far less well than "
+            "one large matmul",
+        )
+    )
+    tables = sorted(
+        {
+            r["metric"][len("roc_auc_") :]
+            for r in rows
+            if r["mode"] == mode and r["task"] == "tabular" and r["metric"].startswith("roc_auc_")
+        }
+    )
+    gaps = {}
+    for t in tables:
+        det, forest = v("tabular", "aelib AutoencoderDetector", f"roc_auc_{t}"), v("tabular", "Isolation Forest", f"roc_auc_{t}")
+        if det is not None and forest is not None:
+            gaps[t] = det - forest
+    worst = min(gaps, key=gaps.get) if gaps else None
+    goals.append(
+        _goal(
+            "tabular: AutoencoderDetector mean ROC AUC >= Isolation Forest's on every table",
+            gaps.get(worst),
+            0.0,
+            True,
+            f"value = smallest gap (detector - Isolation Forest), on {worst}; all: "
+            + ", ".join(f"{t} {g:+.3f}" for t, g in gaps.items())
+            if worst
+            else "",
+            "other detector defaults for that table (the defaults were chosen on the mean over the three tables)",
+        )
+    )
+    ae_p, itq_p = v("hashing", "aelib semantic hashing", "precision_at_100_32"), v("hashing", "ITQ", "precision_at_100_32")
+    goals.append(
+        _goal(
+            "hashing: aelib's 32-bit codes >= ITQ's precision at 100",
+            None if ae_p is None or itq_p is None else ae_p - itq_p,
+            0.0,
+            True,
+            "value = aelib P@100 - ITQ P@100 at 32 bits",
+            "more epochs for the semantic-hashing AE, or its noise level chosen on validation",
+        )
+    )
+    peers = ("keras-io vae.py", "TF cvae tutorial")
+    ratios, worse = {}, []
+    for code in (2, 32):
+        ours = v("generation", f"VAE-{code}", "neg_elbo_nats")
+        theirs = [e for e in (v("generation", f"{p}-{code}", "neg_elbo_nats") for p in peers) if e is not None]
+        ratio = v("generation", f"VAE-{code}", "time_ratio_to_faster_peer")
+        if ours is None or not theirs:
+            continue
+        if ours >= min(theirs):
+            worse.append(f"code {code}: -ELBO {ours:.2f} vs best peer {min(theirs):.2f}")
+        ratios[code] = float("inf") if ratio is None else ratio  # None: never reached the best peer's ELBO
+    worst = max(ratios, key=ratios.get) if ratios else None
+    g = _goal(
+        "generation: lower test -ELBO than both peer layouts at codes 2 and 32, reached in <= 0.5 of the faster peer's time",
+        None if worst is None else (None if ratios[worst] == float("inf") else ratios[worst]),
+        0.5,
+        False,
+        "value = the larger over codes of (aelib seconds to the best peer's final -ELBO) / (faster peer's training seconds)",
+        "a conv VAE in aelib's generation rows (today's are dense), or more epochs",
+    )
+    if worst is not None and ratios[worst] == float("inf"):
+        g.update(detail=f"aelib's VAE-{worst} never reached the best peer's final -ELBO", value=None, margin=None)
+        g["to_close"] = g["to_close"] or "a conv VAE in aelib's generation rows (today's are dense), or more epochs"
+    if worse:
+        g.update(met=False, detail=g["detail"] + "; not lower than the peers: " + "; ".join(worse))
+        g["to_close"] = g["to_close"] or "a conv VAE in aelib's generation rows (today's are dense), or more epochs"
+    goals.append(g)
     return goals
 
 
@@ -181,8 +261,20 @@ def to_markdown(rows, mode="full"):
     sel = [r for r in rows if r["mode"] == mode]
     order = {t: i for i, t in enumerate(TASKS)}
     sel.sort(key=lambda r: order.get(r["task"], 99))
+    by_backend = {}
+    for r in sel:
+        by_backend.setdefault(r.get("backend", "tensorflow"), set()).add(r["task"])
+    if len(by_backend) == 1:
+        backend_line = f"Keras backend: {next(iter(by_backend))} (every row)."
+    else:
+        backend_line = "Keras backends: " + "; ".join(
+            f"{b} (tasks {', '.join(t for t in TASKS if t in tasks)})" for b, tasks in sorted(by_backend.items())
+        )
+        backend_line += "."
     lines = [
         f"# aelib benchmarks ({mode} mode)",
+        "",
+        backend_line if sel else "Keras backend: none (no rows).",
         "",
         "Written by `python -m benchmarks" + (" --quick" if mode == "quick" else "") + "`; one row per measurement, "
         "also in `results.json`. value = mean over the seeds listed, spread = max - min over them "

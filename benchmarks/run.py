@@ -1,4 +1,4 @@
-"""The six benchmark tasks. Each is a function ``task(ctx)`` that yields result rows.
+"""The benchmark tasks. Each is a function ``task(ctx)`` that yields result rows.
 
 ``ctx`` holds the data (a validation split carved from the training images, never the test
 set, is used for early stopping and every choice of hyper-parameter), the sizes of the mode
@@ -11,6 +11,7 @@ import time
 import keras
 import numpy as np
 from keras import layers
+from sklearn.base import BaseEstimator
 
 import aelib
 from aelib.metrics import mse, pca_reconstruct, per_sample_mse, psnr, roc_auc
@@ -32,6 +33,14 @@ SIZES = {
         speed_epochs=2,
         probe_labels=1000,
         seeds=1,
+        hash_epochs=3,
+        hash_queries=1000,
+        tabular_splits={"breast cancer": 1, "wine": 1, "digits": 1},
+        tabular_detector=dict(epochs=10, n_estimators=1),  # a smoke test of the same code path
+        iwae_images=200,
+        peer_codes=(32,),
+        peer_train=None,
+        clock_images=1000,
     ),
     "full": dict(
         n_train=None,
@@ -46,6 +55,16 @@ SIZES = {
         speed_epochs=10,
         probe_labels=1000,
         seeds=2,
+        hash_epochs=10,
+        hash_queries=2000,
+        # digits: one split per digit, as benchmarks/detector_defaults.py does (ten tasks already;
+        # five splits of each would add ~40 detector fits to the run)
+        tabular_splits={"breast cancer": 5, "wine": 5, "digits": 1},
+        tabular_detector={},  # AutoencoderDetector's defaults
+        iwae_images=1000,
+        peer_codes=(2, 32),
+        peer_train=12000,  # the peers' conv VAEs train ~5x slower per image than aelib's dense VAE
+        clock_images=2000,
     ),
 }
 CODE_SIZES = (2, 8, 32)
@@ -53,6 +72,11 @@ NOISE_STD = 0.3
 LEARNING_RATE = 2e-3  # aelib's recommended Adam rate for its conv and dense AEs (notebook 03)
 BATCH = 128
 SHAPE = (28, 28, 1)
+BACKEND = keras.backend.backend()
+# jit_compile=False on TensorFlow: XLA makes these small conv nets ~3-4x slower on this CPU
+# (measured). On JAX it would run every step op by op, uncompiled: there, jit is the normal path.
+JIT = BACKEND == "jax"
+JIT_NOTE = "jit_compile=True (JAX)" if JIT else "jit_compile=False (XLA is slower on this CPU)"
 
 
 class Context:
@@ -72,8 +96,9 @@ class Context:
         self.n_train, self.n_test = len(tr), len(xt)
         self.seeds = [seed + i for i in range(self.size["seeds"])]
         self.cache = {}
+        self.backend = BACKEND
 
-    def row(self, task, method, metric, values, seconds, note, seeds=None, n_train=None):
+    def row(self, task, method, metric, values, seconds, note, seeds=None, n_train=None, n_test=None):
         return make_row(
             task,
             method,
@@ -82,9 +107,10 @@ class Context:
             seconds,
             self.mode,
             self.n_train if n_train is None else n_train,
-            self.n_test,
+            self.n_test if n_test is None else n_test,
             note,
             seeds=self.seeds[:1] if seeds is None else seeds,
+            backend=self.backend,
         )
 
 
@@ -92,8 +118,7 @@ def compile_fit(model, x, y, x_val, y_val, epochs, lr=LEARNING_RATE, loss="mse")
     """Adam with a cosine-decayed rate, early stopping on the validation split (patience 2)."""
     steps = epochs * int(np.ceil(len(x) / BATCH))
     schedule = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.05)
-    # jit_compile=False: XLA makes these small conv nets ~3-4x slower on this CPU (measured).
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, jit_compile=False)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, jit_compile=JIT)
     stop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
     val = (x_val,) if y_val is None else (x_val, y_val)
     model.fit(x, y, batch_size=BATCH, epochs=epochs, validation_data=val, callbacks=[stop], verbose=2)
@@ -116,22 +141,55 @@ def trained_ae(ctx, kind, code, seed):
     return ctx.cache[key]
 
 
-def trained_vae(ctx, code, seed):
-    key = ("vae", code, seed)
+def trained_vae(ctx, code, seed, n=None):
+    """The dense VAE of a code size, trained on the training split (or its first ``n`` images)."""
+    key = ("vae", code, seed, n)
+    x_train = ctx.x_train[:n]
     if key not in ctx.cache:
         aelib.set_seed(seed)
         t = time.time()
         vae = aelib.variational_autoencoder(SHAPE, code, architecture="dense", hidden_units=(512, 256), seed=seed)
         epochs = ctx.size["vae_epochs"]
         print(f"  training dense VAE, code {code}, seed {seed} ({epochs} epochs)", flush=True)
-        vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=JIT)
         warm = aelib.KLWarmup(epochs=max(1, epochs // 3))
         # Validation losses before the warm-up ends are not comparable (beta < 1): only watch after it.
         stop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True, start_from_epoch=warm.epochs)
-        vae.fit(ctx.x_train, batch_size=BATCH, epochs=epochs, validation_data=(ctx.x_val,), callbacks=[warm, stop], verbose=2)
+        clock = ElboClock(f"aelib VAE-{code}", ctx.x_test[: ctx.size["clock_images"]])
+        vae.fit(x_train, batch_size=BATCH, epochs=epochs, validation_data=(ctx.x_val,), callbacks=[warm, stop, clock], verbose=2)
         vae.beta = 1.0  # score the true ELBO even if early stopping cut the warm-up short
-        ctx.cache[key] = (vae, time.time() - t)
+        ctx.cache[key] = (vae, time.time() - t - clock.eval_seconds)
+        ctx.cache[("vae clock", code, seed, n)] = clock
     return ctx.cache[key]
+
+
+class ElboClock(keras.callbacks.Callback):
+    """Training seconds of each epoch and the test negative ELBO (reconstruction + KL, i.e. at
+    beta = 1 whatever the warm-up's beta) after it; the evaluation is not timed."""
+
+    def __init__(self, name, x_test):
+        super().__init__()
+        self.name, self.x_test, self.seconds, self.neg_elbo, self.eval_seconds = name, x_test, [], [], 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._t)
+        t = time.perf_counter()
+        res = self.model.evaluate(self.x_test, batch_size=512, verbose=0, return_dict=True)
+        self.neg_elbo.append(float(res["reconstruction_loss"] + res["kl_loss"]))
+        self.eval_seconds += time.perf_counter() - t
+        print(
+            f"    {self.name} epoch {epoch + 1}: {sum(self.seconds):.1f}s trained, test -ELBO {self.neg_elbo[-1]:.2f}", flush=True
+        )
+
+    def seconds_to(self, target):
+        """Cumulative training seconds at the first epoch whose test -ELBO is <= target (or None)."""
+        for i, m in enumerate(self.neg_elbo):
+            if m <= target:
+                return sum(self.seconds[: i + 1])
+        return None
 
 
 def predict(model, x):
@@ -241,7 +299,63 @@ def denoising(ctx):
 # --------------------------------------------------------------------------------------------
 # generation
 # --------------------------------------------------------------------------------------------
+def keras_io_vae(code, seed):
+    """The keras-io ``vae.py`` example's layout (fchollet): Conv 32 s2, Conv 64 s2, Dense 16,
+    Dense mean and log-variance; Dense 7x7x64, ConvT 64 s2, ConvT 32 s2, ConvT 1 (sigmoid), all
+    ReLU and "same" padding. The final sigmoid is split off as its own layer so that aelib.VAE
+    reads the logits (the same function)."""
+    inputs = keras.Input(SHAPE)
+    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(inputs)
+    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Dense(16, activation="relu")(layers.Flatten()(x))
+    mean, log_var = layers.Dense(code, name="z_mean")(x), layers.Dense(code, name="z_log_var")(x)
+    encoder = keras.Model(inputs, [mean, log_var, aelib.layers.Sampling(seed=seed)([mean, log_var])], name="encoder")
+    z = keras.Input((code,))
+    x = layers.Reshape((7, 7, 64))(layers.Dense(7 * 7 * 64, activation="relu")(z))
+    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Activation("sigmoid")(layers.Conv2DTranspose(1, 3, padding="same")(x))
+    return aelib.VAE(encoder, keras.Model(z, x, name="decoder"), name="keras_io_vae")
+
+
+def tf_cvae(code, seed):
+    """The TensorFlow ``cvae`` tutorial's layout: Conv 32 s2, Conv 64 s2 ("valid" padding), Dense
+    to 2 x latent (mean, log-variance); Dense 7x7x32, ConvT 64 s2, ConvT 32 s2, ConvT 1 (logits;
+    here followed by a sigmoid layer that aelib.VAE strips to read them)."""
+    inputs = keras.Input(SHAPE)
+    x = layers.Conv2D(32, 3, strides=2, activation="relu")(inputs)
+    x = layers.Conv2D(64, 3, strides=2, activation="relu")(x)
+    both = layers.Dense(2 * code)(layers.Flatten()(x))
+    mean, log_var = layers.Lambda(lambda t: t[:, :code])(both), layers.Lambda(lambda t: t[:, code:])(both)
+    encoder = keras.Model(inputs, [mean, log_var, aelib.layers.Sampling(seed=seed)([mean, log_var])], name="encoder")
+    z = keras.Input((code,))
+    x = layers.Reshape((7, 7, 32))(layers.Dense(7 * 7 * 32, activation="relu")(z))
+    x = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Activation("sigmoid")(layers.Conv2DTranspose(1, 3, strides=1, padding="same")(x))
+    return aelib.VAE(encoder, keras.Model(z, x, name="decoder"), name="tf_cvae")
+
+
+PEERS = {  # name: (builder, learning rate, batch size, description)
+    "keras-io vae.py": (keras_io_vae, 1e-3, 128, "keras-io vae.py layout, Adam 1e-3, batch 128"),
+    "TF cvae tutorial": (tf_cvae, 1e-4, 32, "TensorFlow cvae tutorial layout, Adam 1e-4, batch 32"),
+}
+
+
+def trained_peer(ctx, name, code, seed, n=None):
+    build, lr, batch, _ = PEERS[name]
+    aelib.set_seed(seed)
+    vae = build(code, seed)
+    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=JIT)
+    epochs = ctx.size["vae_epochs"]
+    print(f"  training {name} peer, code {code}, seed {seed} ({epochs} epochs)", flush=True)
+    clock = ElboClock(f"{name}-{code}", ctx.x_test[: ctx.size["clock_images"]])
+    vae.fit(ctx.x_train[:n], batch_size=batch, epochs=epochs, callbacks=[clock], verbose=0)
+    return vae, clock
+
+
 def generation(ctx):
+    n_iwae = min(ctx.size["iwae_images"], ctx.n_test)
     for code in (2, 32):
         vae, train_s = trained_vae(ctx, code, ctx.seed)
         t = time.time()
@@ -271,6 +385,77 @@ def generation(ctx):
             0.0,
             base + f"; code dims whose posterior mean has variance > 0.01 over the test set (of {code})",
         )
+        if code not in ctx.size["peer_codes"]:
+            continue
+        # against the peers' own layouts: same training images, epochs and seed, no warm-up or early stopping
+        n = ctx.size["peer_train"]  # None: the whole training split, and the VAE of the rows above
+        sub = "" if n is None else f"; retrained on the first {n} training images for the peer comparison"
+        mine, _ = trained_vae(ctx, code, ctx.seed, n)
+        models = {f"VAE-{code}": (mine, ctx.cache[("vae clock", code, ctx.seed, n)], base + sub)}
+        for name, (*_, desc) in PEERS.items():
+            peer, clock = trained_peer(ctx, name, code, ctx.seed, n)
+            models[f"{name}-{code}"] = (
+                peer,
+                clock,
+                f"{desc}, code {code}, {ctx.size['vae_epochs']} epochs on {len(ctx.x_train[:n])} training images, "
+                "wrapped in aelib.VAE",
+            )
+        finals = {}
+        for method, (model, clock, desc) in models.items():
+            t = time.time()
+            final = model.evaluate(ctx.x_test, batch_size=512, verbose=0, return_dict=True)["loss"]
+            iwae = float(np.mean(model.importance_weighted_nll(ctx.x_test[:n_iwae], k=50, seed=ctx.seed)))
+            eval_s = time.time() - t
+            finals[method] = final
+            if not method.startswith("VAE-"):
+                yield ctx.row(
+                    "generation",
+                    method,
+                    "neg_elbo_nats",
+                    final,
+                    sum(clock.seconds) + eval_s,
+                    desc + "; test negative ELBO per image (analytic KL, one posterior sample), Bernoulli likelihood",
+                )
+            yield ctx.row(
+                "generation",
+                method,
+                "iwae_50_nats",
+                iwae,
+                eval_s,
+                desc + f"; importance-weighted bound on -log p(x), k = 50 (VAE.importance_weighted_nll), first {n_iwae} "
+                "test images",
+            )
+            yield ctx.row(
+                "generation",
+                method,
+                "train_seconds",
+                sum(clock.seconds),
+                sum(clock.seconds),
+                desc + f"; wall seconds of its {len(clock.seconds)} training epochs (the per-epoch test evaluation excluded)",
+            )
+        peers = [m for m in models if not m.startswith("VAE-")]
+        best_peer = min(peers, key=finals.get)
+        faster = min(peers, key=lambda m: sum(models[m][1].seconds))
+        target = models[best_peer][1].neg_elbo[-1]  # on the clock's test images, like the per-epoch checks
+        reached = models[f"VAE-{code}"][1].seconds_to(target)
+        yield ctx.row(
+            "generation",
+            f"VAE-{code}",
+            "seconds_to_best_peer_elbo",
+            float("nan") if reached is None else reached,
+            0.0,
+            f"aelib VAE-{code} training seconds until its -ELBO on the first {ctx.size['clock_images']} test images "
+            f"(checked after each epoch) first fell to the best peer's final one there, {target:.2f} ({best_peer}); "
+            "None/null = not within its epochs",
+        )
+        yield ctx.row(
+            "generation",
+            f"VAE-{code}",
+            "time_ratio_to_faster_peer",
+            float("nan") if reached is None else reached / sum(models[faster][1].seconds),
+            0.0,
+            f"seconds_to_best_peer_elbo / the faster peer's ({faster}) training seconds to its final ELBO (lower is better)",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,20 +472,37 @@ def _knn_distance(train_codes, codes, k=5):
     return nn.kneighbors(codes)[0].mean(axis=1)
 
 
+ANOMALY_SVM_GRID = [dict(nu=nu, gamma=g) for nu in (0.05, 0.2) for g in (0.3, 1.0, 3.0)]  # gamma x scikit-learn's "scale"
+
+
+def _svm_scores(codes_normal, codes, nu, gamma):
+    from sklearn.svm import OneClassSVM
+
+    scale = 1.0 / (codes_normal.shape[1] * codes_normal.var())
+    svm = OneClassSVM(nu=nu, gamma=gamma * scale).fit(codes_normal)
+    return [-svm.score_samples(c) for c in codes]
+
+
 def anomaly(ctx):
     """One class normal, the nine others anomalous; the validation split gives held-out normal
-    images of the class and anomalies (other classes) for choosing PCA's size and the AE's
-    score combination."""
+    images of the class and anomalies (other classes) for choosing PCA's size, the AE's score
+    combination and the one-class SVM's nu and gamma. The test anomalies are never looked at
+    before the final score. AEs and Isolation Forests run once per seed (full mode: 2 seeds);
+    PCA and the one-class SVM are deterministic and run once."""
+    from sklearn.decomposition import PCA
     from sklearn.ensemble import IsolationForest
 
     flat = aelib.flatten
-    aucs = {m: [] for m in ("AE reconstruction error", "AE error + code kNN", "PCA reconstruction error", "Isolation Forest")}
-    secs = dict.fromkeys(aucs, 0.0)
-    picks = {"pca": [], "w": []}
+    methods = ("AE reconstruction error", "AE error + code kNN", "PCA reconstruction error", "Isolation Forest", "one-class SVM")
+    seeded = ("AE reconstruction error", "AE error + code kNN", "Isolation Forest")
+    aucs = {m: {s: [] for s in (ctx.seeds if m in seeded else ctx.seeds[:1])} for m in methods}
+    secs = dict.fromkeys(methods, 0.0)
+    picks = {"pca": [], "w": [], "svm": []}
     for c in range(10):
         normal = ctx.x_train[ctx.y_train == c]
         val_labels = (ctx.y_val != c).astype(int)
         test_labels = (ctx.y_test != c).astype(int)
+        first = ctx.seeds[0]
         # PCA: number of components chosen on validation
         t = time.time()
         grid = [k for k in (8, 16, 32, 64) if k < len(normal)]
@@ -310,55 +512,74 @@ def anomaly(ctx):
 
         k = max(grid, key=lambda k: roc_auc(val_labels, pca_score(k, ctx.x_val)))
         picks["pca"].append(k)
-        aucs["PCA reconstruction error"].append(roc_auc(test_labels, pca_score(k, ctx.x_test)))
+        aucs["PCA reconstruction error"][first].append(roc_auc(test_labels, pca_score(k, ctx.x_test)))
         secs["PCA reconstruction error"] += time.time() - t
-        # Isolation Forest on raw pixels
+        # one-class SVM (RBF) on the class's 32 PCA codes; nu and gamma chosen on validation
         t = time.time()
-        forest = IsolationForest(n_estimators=200, random_state=ctx.seed).fit(flat(normal))
-        aucs["Isolation Forest"].append(roc_auc(test_labels, -forest.score_samples(flat(ctx.x_test))))
-        secs["Isolation Forest"] += time.time() - t
-        # AE trained on the normal class only
-        t = time.time()
-        aelib.set_seed(ctx.seed + c)
-        ae = aelib.dense_autoencoder(SHAPE, 32, hidden_units=(256,))
-        val_normal = ctx.x_val[ctx.y_val == c]
-        compile_fit(ae, normal, normal, val_normal, val_normal, ctx.size["anomaly_epochs"])
-        encoder = ae.get_layer("encoder")
-        err_val, err_test = (per_sample_mse(x, predict(ae, x)) for x in (ctx.x_val, ctx.x_test))
-        aucs["AE reconstruction error"].append(roc_auc(test_labels, err_test))
-        ae_s = time.time() - t
-        secs["AE reconstruction error"] += ae_s
-        # AE error rank-combined with the distance to the 5 nearest normal codes
-        t = time.time()
-        train_codes = predict(encoder, normal)
-        knn_val, knn_test = (_knn_distance(train_codes, predict(encoder, x)) for x in (ctx.x_val, ctx.x_test))
-        ref_err, ref_knn = err_val[val_labels == 0], knn_val[val_labels == 0]
+        pca = PCA(32, random_state=ctx.seed).fit(flat(normal))
+        c_norm, c_val, c_test = (pca.transform(flat(x)) for x in (normal, ctx.x_val, ctx.x_test))
+        val_auc = [roc_auc(val_labels, _svm_scores(c_norm, [c_val], **p)[0]) for p in ANOMALY_SVM_GRID]
+        best = ANOMALY_SVM_GRID[int(np.argmax(val_auc))]
+        picks["svm"].append((best["nu"], best["gamma"]))
+        aucs["one-class SVM"][first].append(roc_auc(test_labels, _svm_scores(c_norm, [c_test], **best)[0]))
+        secs["one-class SVM"] += time.time() - t
+        for seed in ctx.seeds:
+            # Isolation Forest on raw pixels
+            t = time.time()
+            forest = IsolationForest(n_estimators=200, random_state=seed).fit(flat(normal))
+            aucs["Isolation Forest"][seed].append(roc_auc(test_labels, -forest.score_samples(flat(ctx.x_test))))
+            secs["Isolation Forest"] += time.time() - t
+            # AE trained on the normal class only
+            t = time.time()
+            aelib.set_seed(seed + c)
+            ae = aelib.dense_autoencoder(SHAPE, 32, hidden_units=(256,))
+            val_normal = ctx.x_val[ctx.y_val == c]
+            compile_fit(ae, normal, normal, val_normal, val_normal, ctx.size["anomaly_epochs"])
+            encoder = ae.get_layer("encoder")
+            err_val, err_test = (per_sample_mse(x, predict(ae, x)) for x in (ctx.x_val, ctx.x_test))
+            aucs["AE reconstruction error"][seed].append(roc_auc(test_labels, err_test))
+            ae_s = time.time() - t
+            secs["AE reconstruction error"] += ae_s
+            # AE error rank-combined with the distance to the 5 nearest normal codes
+            t = time.time()
+            train_codes = predict(encoder, normal)
+            knn_val, knn_test = (_knn_distance(train_codes, predict(encoder, x)) for x in (ctx.x_val, ctx.x_test))
+            ref_err, ref_knn = err_val[val_labels == 0], knn_val[val_labels == 0]
 
-        def combined(w, err, knn, ref_err=ref_err, ref_knn=ref_knn):
-            return (1 - w) * _zscore(err, ref_err) + w * _zscore(knn, ref_knn)
+            def combined(w, err, knn, ref_err=ref_err, ref_knn=ref_knn):
+                return (1 - w) * _zscore(err, ref_err) + w * _zscore(knn, ref_knn)
 
-        w = max((0.0, 0.25, 0.5, 0.75, 1.0), key=lambda w: roc_auc(val_labels, combined(w, err_val, knn_val)))
-        picks["w"].append(w)
-        aucs["AE error + code kNN"].append(roc_auc(test_labels, combined(w, err_test, knn_test)))
-        secs["AE error + code kNN"] += ae_s + time.time() - t
-        print(f"  class {c}: " + ", ".join(f"{m} {a[-1]:.3f}" for m, a in aucs.items()), flush=True)
+            w = max((0.0, 0.25, 0.5, 0.75, 1.0), key=lambda w: roc_auc(val_labels, combined(w, err_val, knn_val)))
+            picks["w"].append(w)
+            aucs["AE error + code kNN"][seed].append(roc_auc(test_labels, combined(w, err_test, knn_test)))
+            secs["AE error + code kNN"] += ae_s + time.time() - t
+        print(f"  class {c}: " + ", ".join(f"{m} {a[first][-1]:.3f}" for m, a in aucs.items()), flush=True)
     notes = {
         "AE reconstruction error": f"dense AE (256, code 32) per class, {ctx.size['anomaly_epochs']} epochs on that class's "
         "training images; score = test MSE per image",
         "AE error + code kNN": "same AE; score = (1-w) z(MSE) + w z(mean distance to 5 nearest normal training codes), "
-        f"w per class chosen on validation from 0..1 (chosen: {picks['w']})",
+        f"w per class and seed chosen on validation from 0..1 (chosen: {picks['w']})",
         "PCA reconstruction error": f"PCA fit on the class; components per class chosen on validation from (8, 16, 32, 64) "
-        f"(chosen: {picks['pca']}); score = reconstruction MSE",
+        f"(chosen: {picks['pca']}); score = reconstruction MSE; deterministic",
         "Isolation Forest": "scikit-learn IsolationForest, 200 trees, raw pixels; score = -score_samples",
+        "one-class SVM": "scikit-learn OneClassSVM (RBF) on the 32 PCA codes of the class's training images; nu from "
+        "(0.05, 0.2) and gamma from (0.3, 1, 3) x 1 / (32 x code variance) chosen per class on validation (normal "
+        f"held-out images of the class and other classes), chosen (nu, gamma): {picks['svm']}; score = -score_samples; "
+        "deterministic",
     }
-    for m, a in aucs.items():
+    for m, per_seed in aucs.items():
+        seeds = list(per_seed)
+        means = [float(np.mean(per_seed[s])) for s in seeds]
+        per_class = np.mean([per_seed[s] for s in seeds], axis=0)
         yield ctx.row(
             "anomaly",
             m,
             "mean_roc_auc",
-            float(np.mean(a)),
+            means,
             secs[m],
-            notes[m] + f"; test ROC AUC mean over the 10 classes (per class: {', '.join(f'{x:.3f}' for x in a)}); one seed",
+            notes[m] + f"; test ROC AUC mean over the 10 classes (per class, mean over seeds: "
+            f"{', '.join(f'{x:.3f}' for x in per_class)}); seeds {seeds} (spread = over seeds)",
+            seeds=seeds,
         )
 
 
@@ -450,6 +671,44 @@ class EpochClock(keras.callbacks.Callback):
         return None
 
 
+def forward_flops(model):
+    """FLOPs of one image's forward pass: 2 x the multiply-adds of every Dense, Conv2D and
+    Conv2DTranspose layer (nested models included; biases, activations and the loss are not
+    counted). Conv2D: output pixels x kernel size; Conv2DTranspose: input pixels x kernel size."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += forward_flops(layer)
+        elif isinstance(layer, layers.Conv2DTranspose):
+            h, w = layer.input.shape[1:3]
+            total += 2 * h * w * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, layers.Conv2D):
+            h, w = layer.output.shape[1:3]
+            total += 2 * h * w * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, layers.Dense):
+            total += 2 * int(np.prod(layer.kernel.shape))
+    return total
+
+
+def matmul_peak_gflops(n=2048, repeats=5):
+    """The machine's fp32 matmul rate, GFLOP/s: the best of ``repeats`` timed (n x n) @ (n x n)
+    products (2 n^3 FLOPs each), with NumPy's BLAS and with keras.ops.matmul on the backend; the
+    larger of the two."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n), dtype=np.float32), rng.standard_normal((n, n), dtype=np.float32)
+    ka, kb = keras.ops.convert_to_tensor(a), keras.ops.convert_to_tensor(b)
+    best = {}
+    for name, fn in {"numpy": lambda: a @ b, "keras.ops": lambda: keras.ops.convert_to_numpy(keras.ops.matmul(ka, kb))}.items():
+        fn()  # warm-up
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        best[name] = 2 * n**3 / min(times) / 1e9
+    return max(best.values()), best
+
+
 def speed(ctx):
     """The two set-ups train in lockstep, one epoch each in turn, so that a load on the machine
     that comes and goes slows both alike."""
@@ -457,9 +716,9 @@ def speed(ctx):
     x = ctx.x_train[:n]
     aelib.set_seed(ctx.seed)
     book = textbook_conv_autoencoder()
-    book.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=False)
+    book.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=JIT)
     ae = aelib.conv_autoencoder(SHAPE, 32, filters=(32, 64))
-    ae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse", jit_compile=False)
+    ae.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse", jit_compile=JIT)
     clocks = {"textbook": EpochClock("textbook", ctx.x_test), "aelib": EpochClock("aelib", ctx.x_test)}
     print(f"  textbook and aelib conv AEs, {epochs} epochs each on {n} images, alternating", flush=True)
     for e in range(epochs):
@@ -473,7 +732,7 @@ def speed(ctx):
     reached = clocks["aelib"].seconds_to(target)
     reached_epoch = next((i + 1 for i, m in enumerate(clocks["aelib"].test_mse) if m <= target), None)
     common = (
-        f"{n} training images, batch 128, jit_compile=False for both (XLA is slower on this CPU); the two train in "
+        f"{n} training images, batch 128, {JIT_NOTE} for both; the two train in "
         "alternating epochs so machine load hits both alike; seconds exclude the per-epoch test evaluation"
     )
     yield ctx.row(
@@ -525,6 +784,300 @@ def speed(ctx):
             f"training images per second over its {len(clock.seconds)} epochs, batch {BATCH}",
             n_train=n,
         )
+    t = time.time()
+    peak, per_lib = matmul_peak_gflops()
+    peak_s = time.time() - t
+    flops = forward_flops(ae)
+    achieved = 3 * flops * n * len(clocks["aelib"].seconds) / sum(clocks["aelib"].seconds) / 1e9
+    count = (
+        f"FLOPs per image = 2 x the multiply-adds of its Dense, Conv2D and Conv2DTranspose layers = {flops / 1e6:.2f} MFLOP "
+        "forward, x3 for forward + backward (the usual rule: the backward pass costs two forwards); biases, "
+        "activations, loss and optimizer not counted"
+    )
+    yield ctx.row(
+        "speed",
+        "aelib",
+        "train_gflops_per_second",
+        achieved,
+        sum(clocks["aelib"].seconds),
+        f"{count}; x training images per second of the rows above",
+        n_train=n,
+    )
+    yield ctx.row(
+        "speed",
+        "machine",
+        "fp32_matmul_peak_gflops",
+        peak,
+        peak_s,
+        "best of 5 timed 2048 x 2048 fp32 matrix products (2 n^3 FLOPs), measured in this run right after the "
+        "training; the larger of NumPy's BLAS and keras.ops.matmul ("
+        + ", ".join(f"{k} {v:.0f}" for k, v in per_lib.items())
+        + ")",
+        n_train=n,
+    )
+    yield ctx.row(
+        "speed",
+        "aelib",
+        "fraction_of_matmul_peak",
+        achieved / peak,
+        0.0,
+        "achieved training GFLOP/s / the measured fp32 matmul peak (higher is better)",
+        n_train=n,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# tabular anomaly detection
+# --------------------------------------------------------------------------------------------
+class PCAError(BaseEstimator):
+    """Novelty score of PCA: ``score_samples`` = minus the squared reconstruction error per row."""
+
+    def __init__(self, variance=0.9):
+        self.variance = variance
+
+    def fit(self, X, y=None):
+        from sklearn.decomposition import PCA
+
+        self.pca_ = PCA(n_components=self.variance, svd_solver="full").fit(X)
+        return self
+
+    def score_samples(self, X):
+        back = self.pca_.inverse_transform(self.pca_.transform(X))
+        return -((X - back) ** 2).sum(axis=1)
+
+
+TABULAR_GRIDS = {  # chosen per task and split on its validation rows (normal and anomalous), never the test rows
+    "LOF": [dict(n_neighbors=k) for k in (5, 10, 20, 35)],
+    "one-class SVM": [dict(nu=nu, gamma=g) for nu in (0.05, 0.2, 0.5) for g in (0.1, 1.0, 10.0)],
+    "PCA": [dict(variance=v) for v in (0.5, 0.7, 0.9, 0.99)],
+}
+
+
+def _tabular_model(method, params, seed, n_features, detector):
+    from sklearn.ensemble import IsolationForest
+    from sklearn.feature_selection import VarianceThreshold
+    from sklearn.neighbors import LocalOutlierFactor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import OneClassSVM
+
+    if method == "aelib AutoencoderDetector":
+        return make_pipeline(VarianceThreshold(), aelib.AutoencoderDetector(random_state=seed, **detector))
+    if method == "Isolation Forest":
+        return IsolationForest(random_state=seed)
+    if method == "LOF":
+        final = LocalOutlierFactor(novelty=True, **params)
+    elif method == "one-class SVM":  # gamma relative to 1 / n_features (scikit-learn's "scale" on standardised data)
+        final = OneClassSVM(nu=params["nu"], gamma=params["gamma"] / n_features)
+    else:
+        final = PCAError(**params)
+    return make_pipeline(VarianceThreshold(), StandardScaler(), final)
+
+
+def tabular(ctx):
+    """``benchmarks.detector_defaults``' tables and protocol (its tasks, its 60/20/20 split of
+    the normal rows, its anomalies halved between validation and test): each method fits the
+    fit rows only; LOF, one-class SVM and PCA choose their hyper-parameter on the validation
+    rows; the test rows are scored once."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from . import detector_defaults as dd
+
+    detector = ctx.size["tabular_detector"]
+    splits_of = {t: list(range(ctx.seed, ctx.seed + n)) for t, n in ctx.size["tabular_splits"].items()}
+    quick = ctx.mode == "quick"
+    all_tasks = list(dd.tasks(digits=(0,) if quick else range(10)))
+    if quick:  # one task per table
+        all_tasks = [t for i, t in enumerate(all_tasks) if t[0] not in [u[0] for u in all_tasks[:i]]]
+    methods = ("aelib AutoencoderDetector", "Isolation Forest", "LOF", "one-class SVM", "PCA")
+    # res[method][table][split] = list over the table's tasks of (roc auc, ap)
+    res = {m: {} for m in methods}
+    secs = dict.fromkeys(methods, 0.0)
+    picks = {m: [] for m in TABULAR_GRIDS}
+    sizes = {}  # table -> (fit rows, test rows) of its first task and split
+    for table, task, X, normal in all_tasks:
+        print(f"  {table}: {task}", flush=True)
+        for split in splits_of[table]:
+            fit, val, test = dd.split(normal, split)
+            sizes.setdefault(table, (len(fit), len(test[0]) + len(test[1])))
+            d = X.shape[1]
+            for m in methods:
+                t = time.time()
+                grid = TABULAR_GRIDS.get(m, [{}])
+                if len(grid) > 1:
+                    fitted = [_tabular_model(m, p, split, d, detector).fit(X[fit]) for p in grid]
+                    aucs = [roc_auc_score(*dd.labels_scores(f, X, val)) for f in fitted]
+                    best = int(np.argmax(aucs))
+                    model = fitted[best]
+                    picks[m].append(grid[best])
+                else:
+                    model = _tabular_model(m, {}, split, d, detector).fit(X[fit])
+                labels, scores = dd.labels_scores(model, X, test)
+                res[m].setdefault(table, {}).setdefault(split, []).append(
+                    (roc_auc_score(labels, scores), average_precision_score(labels, scores))
+                )
+                secs[m] += time.time() - t
+    tables = list(dict.fromkeys(t[0] for t in all_tasks))
+    n_tasks = {tb: sum(t[0] == tb for t in all_tasks) for tb in tables}
+    for m in methods:
+        if m == "aelib AutoencoderDetector":
+            how = (
+                "AutoencoderDetector() defaults (chosen by benchmarks/detector_defaults.py on validation rows)"
+                + "".join(f", {k}={v}" for k, v in detector.items())
+                + ", behind VarianceThreshold"
+            )
+        elif m == "Isolation Forest":
+            how = "IsolationForest() defaults, raw features"
+        else:
+            chosen = ", ".join(sorted({str(p) for p in picks[m]}))
+            how = f"VarianceThreshold, StandardScaler, {m} with {list(TABULAR_GRIDS[m][0])} from a grid chosen on each split's validation rows (chosen: {chosen})"
+            if m == "one-class SVM":
+                how += "; gamma in units of 1 / n_features"
+        for table in tables:
+            for i, metric in enumerate(("roc_auc", "average_precision")):
+                splits = splits_of[table]
+                values = [float(np.mean([p[i] for p in res[m][table][s]])) for s in splits]
+                yield ctx.row(
+                    "tabular",
+                    m,
+                    f"{metric}_{table.replace(' ', '_')}",
+                    values,
+                    secs[m] / len(tables) / 2,
+                    f"{how}; test {metric.replace('_', ' ')} (anomalies positive), mean over the {n_tasks[table]} "
+                    f"task(s) of the table, then over {len(splits)} split(s) (seeds {splits}; spread = over splits); "
+                    "seconds = the method's total over all tables / (2 x tables)",
+                    seeds=splits,
+                    n_train=sizes[table][0],
+                    n_test=sizes[table][1],
+                )
+
+
+# --------------------------------------------------------------------------------------------
+# hashing
+# --------------------------------------------------------------------------------------------
+HASH_BITS = (16, 32, 64)
+HASH_NOISE = 4.0  # std of the noise on the code logits (notebook 09)
+HASH_K = 100
+
+
+def itq_rotation(v, iters=50, seed=0):
+    """Iterative quantisation (Gong and Lazebnik 2011): the orthogonal ``R`` that minimises the
+    quantisation loss ``||B - V R||_F^2`` of zero-mean (PCA) codes ``V``, with ``B = sign(V R)``.
+    Alternate: fix ``R``, set ``B``; fix ``B``, solve the orthogonal Procrustes problem by the SVD
+    ``B^T V = S Omega W^T``, ``R = W S^T``. Starts from a random rotation."""
+    rng = np.random.default_rng(seed)
+    r = np.linalg.qr(rng.standard_normal((v.shape[1], v.shape[1])))[0]
+    for _ in range(iters):
+        b = np.where(v @ r >= 0, 1.0, -1.0)
+        s, _, wt = np.linalg.svd(b.T @ v)
+        r = wt.T @ s.T
+    return r
+
+
+def semantic_hashing_autoencoder(bits, seed):
+    """Semantic hashing (Salakhutdinov and Hinton 2009) as notebook 09 builds it: aelib's dense
+    encoder gives code logits, training adds N(0, HASH_NOISE^2) noise to them before a sigmoid, so
+    the code learns to saturate; the bits are the noise-free logits' signs. Returns (model, encoder)."""
+    encoder = aelib.dense_encoder(SHAPE, bits, hidden_units=(256,), name="encoder")
+    decoder = aelib.dense_decoder(bits, SHAPE, hidden_units=(256,), name="decoder")
+    inputs = keras.Input(SHAPE)
+    logits = encoder(inputs)
+    noisy = aelib.layers.Corruption("gaussian", HASH_NOISE, clip=False, seed=seed, name="code_noise")(logits)
+    code = layers.Activation("sigmoid", name="code_sigmoid")(noisy)
+    return keras.Model(inputs, decoder(code), name="semantic_hashing"), encoder
+
+
+def hashing(ctx):
+    """Database = the training split, queries = test images; relevant = same class. Every code is
+    cut at zero: the signs of centred projections (LSH), of the PCA components (PCA-sign), of the
+    ITQ-rotated components, and of the semantic-hashing AE's code logits."""
+    from sklearn.decomposition import PCA
+
+    from aelib.metrics import hamming_distances, hamming_map, pack_bits, precision_at_k
+
+    flat = aelib.flatten
+    x_db, y_db = flat(ctx.x_train), ctx.y_train
+    nq = min(ctx.size["hash_queries"], ctx.n_test)
+    x_q, y_q = ctx.x_test[:nq], ctx.y_test[:nq]
+    mean = x_db.mean(axis=0)
+    t = time.time()
+    pca = PCA(max(HASH_BITS), random_state=ctx.seed).fit(x_db)
+    pca_s = time.time() - t
+    epochs = ctx.size["hash_epochs"]
+    for bits in HASH_BITS:
+        hashers = {}  # name -> (encode(images) -> 0/1 bits, fit seconds, note)
+        projection = np.random.default_rng(ctx.seed).normal(size=(x_db.shape[1], bits)).astype(np.float32)
+        hashers["random-projection LSH"] = (
+            lambda x, p=projection: ((flat(x) - mean) @ p > 0).astype(np.uint8),
+            0.0,
+            "signs of Gaussian random projections of the centred pixels (Charikar 2002); no training",
+        )
+
+        def components(x, b=bits):
+            return (flat(x) - pca.mean_) @ pca.components_[:b].T
+
+        hashers["PCA-sign"] = (
+            lambda x: (components(x) > 0).astype(np.uint8),
+            pca_s,
+            f"signs of the top {bits} principal components (PCA fit on the training split)",
+        )
+        t = time.time()
+        rot = itq_rotation(components(ctx.x_train), seed=ctx.seed)
+        hashers["ITQ"] = (
+            lambda x, r=rot: (components(x) @ r > 0).astype(np.uint8),
+            pca_s + time.time() - t,
+            "PCA, then the ITQ rotation (Gong and Lazebnik 2011; 50 iterations, NumPy), signs",
+        )
+        t = time.time()
+        aelib.set_seed(ctx.seed)
+        model, encoder = semantic_hashing_autoencoder(bits, ctx.seed)
+        print(f"  training semantic-hashing AE, {bits} bits ({epochs} epochs)", flush=True)
+        compile_fit(model, ctx.x_train, ctx.x_train, ctx.x_val, ctx.x_val, epochs)
+        hashers["aelib semantic hashing"] = (
+            lambda x, e=encoder: (predict(e, x) > 0).astype(np.uint8),
+            time.time() - t,
+            f"aelib dense encoder (256) -> {bits} logits, N(0, {HASH_NOISE:g}^2) noise on them in training, sigmoid, "
+            f"dense decoder (256); MSE, {epochs} epochs, Adam {LEARNING_RATE} cosine, early stopping on validation; "
+            "bits = signs of the noise-free logits; one seed",
+        )
+        for name, (encode, fit_s, note) in hashers.items():
+            db_bits = encode(ctx.x_train)
+            t = time.time()
+            q_bits = encode(x_q)
+            d = hamming_distances(pack_bits(q_bits), pack_bits(db_bits))
+            np.argpartition(d, HASH_K - 1, axis=1)[:, :HASH_K]
+            query_s = time.time() - t
+            t = time.time()
+            p100 = precision_at_k(q_bits, y_q, db_bits, y_db, k=HASH_K, metric="hamming")
+            mean_ap = hamming_map(q_bits, y_q, db_bits, y_db)
+            score_s = time.time() - t
+            common = f"{note}; {nq} test queries against the {len(db_bits)} training images"
+            yield ctx.row(
+                "hashing",
+                name,
+                f"precision_at_{HASH_K}_{bits}",
+                p100,
+                fit_s + score_s,
+                f"{common}; fraction of the {HASH_K} Hamming-nearest that share the query's class (ties at the "
+                f"{HASH_K}th distance broken arbitrarily)",
+            )
+            yield ctx.row(
+                "hashing",
+                name,
+                f"map_{bits}",
+                mean_ap,
+                0.0,
+                f"{common}; tie-aware mean average precision of the Hamming ranking (aelib.metrics.hamming_map)",
+            )
+            yield ctx.row(
+                "hashing",
+                name,
+                f"query_ms_per_1000_{bits}",
+                1000 * query_s * 1000 / nq,
+                query_s,
+                f"{common}; milliseconds per 1,000 queries: encode the queries, Hamming distances to the whole "
+                f"database (aelib.metrics.hamming_distances, packed bytes), top-{HASH_K} selection",
+            )
 
 
 TASK_FUNCTIONS = {
@@ -534,4 +1087,6 @@ TASK_FUNCTIONS = {
     "generation": generation,
     "anomaly": anomaly,
     "features": features,
+    "tabular": tabular,
+    "hashing": hashing,
 }
