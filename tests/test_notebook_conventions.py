@@ -15,8 +15,6 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-
 MACHINE_PATH = re.compile(r"(?:^|[\s'\"(])/(?:home|root|tmp|work|Users)/\w")
 OBJECT_REPR = re.compile(r"<[\w.]+ (?:object )?at 0x[0-9a-f]+>")
 MAX_OUTPUT_LINES = 25
-# The second edition's rules, for the notebooks revised so far (the rest follow one by one).
-REVISED = {"03_convolutional", "05_sparse", "06_contractive", "07_variational_autoencoder"}
 # Figures with three or more significant digits that may stand in Markdown: fixed facts, not
 # results of the run (a published figure, a constant), per notebook.
 FIXED_FACTS = {"*": {"3.14159"}}
@@ -81,8 +79,6 @@ def test_notebook_follows_the_house_rules(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_what_a_reader_sees_is_what_the_run_computed(path):
     """No placeholder, no object repr and no wall of output."""
-    if path.stem not in REVISED:
-        pytest.skip("not revised for the second edition yet")
     for i, c in enumerate(cells(path)):
         if c["cell_type"] == "markdown":
             assert "{{" not in source(c), f"cell {i}: a template placeholder in the prose"
@@ -96,10 +92,8 @@ def test_what_a_reader_sees_is_what_the_run_computed(path):
         assert lines <= MAX_OUTPUT_LINES, f"cell {i} prints {lines} lines (at most {MAX_OUTPUT_LINES}): show one live line"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem in REVISED] or [None], ids=lambda p: p.name if p else "none")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_figures_are_bound_to_the_run_and_solutions_hidden(path):
-    if path is None:
-        pytest.skip("no notebook revised yet")
     nb = cells(path)
     code = [c for c in nb if c["cell_type"] == "code"]
     said = [c for c in code if "aelib.say(" in source(c)]
@@ -125,3 +119,22 @@ def test_figures_are_bound_to_the_run_and_solutions_hidden(path):
         assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), "solution code and output collapsed"
     exercises = "\n".join(source(c) for c in nb if c["cell_type"] == "markdown" and re.search(r"exercise", source(c), re.I))
     assert re.search(r"derive|show that|explain|why", exercises, re.I), "a conceptual or derivation exercise"
+
+
+def test_the_readme_lists_every_notebook_with_its_measured_time():
+    """The README's course index links every notebook and quotes its full-mode time from
+    benchmarks/notebook_times.json (python -m benchmarks.notebook_times): at most 8 minutes each
+    and 60 minutes for the course."""
+    root = NOTEBOOKS[0].parents[1]
+    readme = (root / "README.md").read_text()
+    index = readme.split("<!-- course-index -->")[1].split("<!-- /course-index -->")[0]
+    times = json.loads((root / "benchmarks" / "notebook_times.json").read_text())
+    for path in NOTEBOOKS:
+        row = next((line for line in index.splitlines() if f"(notebooks/{path.name})" in line), None)
+        assert row, f"README course index has no row for {path.name}"
+        assert "full" in times.get(path.stem, {}), f"no full-mode time for {path.stem}: run python -m benchmarks.notebook_times"
+        minutes = times[path.stem]["full"] / 60
+        assert minutes <= 8, f"{path.stem} takes {minutes:.1f} min in full mode (at most 8)"
+        assert f"| {minutes:.1f} |" in row, f"README row of {path.name} should quote {minutes:.1f} min: {row}"
+    total = sum(times[p.stem]["full"] for p in NOTEBOOKS) / 60
+    assert total <= 60, f"the course takes {total:.0f} min in full mode (at most 60)"
