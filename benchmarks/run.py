@@ -163,13 +163,18 @@ def trained_vae(ctx, code, seed, n=None):
     return ctx.cache[key]
 
 
-class ElboClock(keras.callbacks.Callback):
-    """Training seconds of each epoch and the test negative ELBO (reconstruction + KL, i.e. at
-    beta = 1 whatever the warm-up's beta) after it; the evaluation is not timed."""
+class EpochClock(keras.callbacks.Callback):
+    """Training seconds of each epoch (the test evaluation after it is not timed) and a test
+    score after it: the MSE here, the negative ELBO in ElboClock; lower is better."""
+
+    label, digits = "test MSE", 5
 
     def __init__(self, name, x_test):
         super().__init__()
-        self.name, self.x_test, self.seconds, self.neg_elbo, self.eval_seconds = name, x_test, [], [], 0.0
+        self.name, self.x_test, self.seconds, self.scores, self.eval_seconds = name, x_test, [], [], 0.0
+
+    def score(self):
+        return mse(self.x_test, predict(self.model, self.x_test))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t = time.perf_counter()
@@ -177,19 +182,30 @@ class ElboClock(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._t)
         t = time.perf_counter()
-        res = self.model.evaluate(self.x_test, batch_size=512, verbose=0, return_dict=True)
-        self.neg_elbo.append(float(res["reconstruction_loss"] + res["kl_loss"]))
+        self.scores.append(self.score())
         self.eval_seconds += time.perf_counter() - t
         print(
-            f"    {self.name} epoch {epoch + 1}: {sum(self.seconds):.1f}s trained, test -ELBO {self.neg_elbo[-1]:.2f}", flush=True
+            f"    {self.name} epoch {epoch + 1}: {sum(self.seconds):.1f}s trained, {self.label} {self.scores[-1]:.{self.digits}f}",
+            flush=True,
         )
 
     def seconds_to(self, target):
-        """Cumulative training seconds at the first epoch whose test -ELBO is <= target (or None)."""
-        for i, m in enumerate(self.neg_elbo):
+        """Cumulative training seconds at the first epoch whose score is <= target (or None)."""
+        for i, m in enumerate(self.scores):
             if m <= target:
                 return sum(self.seconds[: i + 1])
         return None
+
+
+class ElboClock(EpochClock):
+    """EpochClock scoring the test negative ELBO (reconstruction + KL, i.e. at beta = 1 whatever
+    the warm-up's beta)."""
+
+    label, digits = "test -ELBO", 2
+
+    def score(self):
+        res = self.model.evaluate(self.x_test, batch_size=512, verbose=0, return_dict=True)
+        return float(res["reconstruction_loss"] + res["kl_loss"])
 
 
 def predict(model, x):
@@ -436,7 +452,7 @@ def generation(ctx):
         peers = [m for m in models if not m.startswith("VAE-")]
         best_peer = min(peers, key=finals.get)
         faster = min(peers, key=lambda m: sum(models[m][1].seconds))
-        target = models[best_peer][1].neg_elbo[-1]  # on the clock's test images, like the per-epoch checks
+        target = models[best_peer][1].scores[-1]  # on the clock's test images, like the per-epoch checks
         reached = models[f"VAE-{code}"][1].seconds_to(target)
         yield ctx.row(
             "generation",
@@ -645,32 +661,6 @@ def textbook_conv_autoencoder(code=32):
     return keras.Model(inputs, outputs, name="textbook")
 
 
-class EpochClock(keras.callbacks.Callback):
-    """Training seconds of each epoch (the test evaluation after it is not timed) and the test
-    MSE after it."""
-
-    def __init__(self, name, x_test):
-        super().__init__()
-        self.name, self.x_test, self.seconds, self.test_mse = name, x_test, [], []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._t)
-        self.test_mse.append(mse(self.x_test, predict(self.model, self.x_test)))
-        print(
-            f"    {self.name} epoch {epoch + 1}: {sum(self.seconds):.1f}s trained, test MSE {self.test_mse[-1]:.5f}", flush=True
-        )
-
-    def seconds_to(self, target):
-        """Cumulative training seconds at the first epoch whose test MSE is <= target (or None)."""
-        for i, m in enumerate(self.test_mse):
-            if m <= target:
-                return sum(self.seconds[: i + 1])
-        return None
-
-
 def forward_flops(model):
     """FLOPs of one image's forward pass: 2 x the multiply-adds of every Dense, Conv2D and
     Conv2DTranspose layer (nested models included; biases, activations and the loss are not
@@ -724,13 +714,13 @@ def speed(ctx):
     for e in range(epochs):
         book.fit(x, x, batch_size=128, initial_epoch=e, epochs=e + 1, callbacks=[clocks["textbook"]], verbose=0)
         ae.fit(x, x, batch_size=BATCH, initial_epoch=e, epochs=e + 1, callbacks=[clocks["aelib"]], verbose=0)
-    target, book_s = clocks["textbook"].test_mse[-1], sum(clocks["textbook"].seconds)
+    target, book_s = clocks["textbook"].scores[-1], sum(clocks["textbook"].seconds)
     e = epochs
     while clocks["aelib"].seconds_to(target) is None and e < 2 * epochs:  # not there yet: keep going
         ae.fit(x, x, batch_size=BATCH, initial_epoch=e, epochs=e + 1, callbacks=[clocks["aelib"]], verbose=0)
         e += 1
     reached = clocks["aelib"].seconds_to(target)
-    reached_epoch = next((i + 1 for i, m in enumerate(clocks["aelib"].test_mse) if m <= target), None)
+    reached_epoch = next((i + 1 for i, m in enumerate(clocks["aelib"].scores) if m <= target), None)
     common = (
         f"{n} training images, batch 128, {JIT_NOTE} for both; the two train in "
         "alternating epochs so machine load hits both alike; seconds exclude the per-epoch test evaluation"
