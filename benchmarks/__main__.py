@@ -84,7 +84,7 @@ def main(argv=None):
         os.environ["KERAS_BACKEND"] = args.backend
     # Importing aelib runs aelib.config.choose_backend() before Keras: it keeps KERAS_BACKEND when
     # set, and picks JAX or PyTorch on a machine without TensorFlow.
-    from .run import TASK_FUNCTIONS, Context  # heavy imports (Keras, the backend) only after --help
+    from .run import TASK_FUNCTIONS, Context, machine  # heavy imports (Keras, the backend) only after --help
 
     mode = "quick" if args.quick else "full"
     rows = merge_rows(load_rows(os.path.join(args.out, "results.json")), [], args.only, mode)
@@ -105,7 +105,8 @@ def main(argv=None):
                 f"[{task}] {row['method']} {row['metric']} = {value} ({row['seconds']:.0f}s; {time.time() - start:.0f}s elapsed)",
                 flush=True,
             )
-    write_results(rows, args.out, mode)
+    run = {"seconds": round(time.time() - start), "tasks": list(args.only), "backend": ctx.backend, "machine": machine()}
+    write_results(rows, args.out, mode, run)
     print(f"done in {time.time() - start:.0f}s; wrote {os.path.join(args.out, 'results.md')}", flush=True)
     return 0
 

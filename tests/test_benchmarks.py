@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from benchmarks import readme
 from benchmarks.__main__ import parse_tasks
 from benchmarks.results import TASKS, check_goals, make_row, merge_rows, to_markdown, write_results
 
@@ -253,3 +254,33 @@ def test_markdown_names_each_backend():
     rows = [_row("speed", "aelib", "samples_per_second", 1.0), {**_row("hashing", "ITQ", "map_16", 0.3), "backend": "jax"}]
     md = to_markdown(rows, "full")
     assert "jax (tasks hashing)" in md and "tensorflow (tasks speed)" in md
+
+
+def test_write_results_keeps_the_last_run_of_each_mode(tmp_path):
+    write_results(_goal_rows(), str(tmp_path), "full", run={"seconds": 60, "tasks": list(TASKS)})
+    write_results(_goal_rows(), str(tmp_path), "quick", run={"seconds": 5, "tasks": list(TASKS)})
+    write_results(_goal_rows(), str(tmp_path), "full")  # a row written mid-run keeps the last full run
+    write_results(_goal_rows(), str(tmp_path), "full", run={"seconds": 9, "tasks": ["speed"]})  # --only speed
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert runs["quick"] == {"seconds": 5, "tasks": list(TASKS)}
+    assert runs["full"] == {"seconds": 60, "tasks": list(TASKS), "reruns": [{"seconds": 9, "tasks": ["speed"]}]}
+    write_results(_goal_rows(), str(tmp_path), "full", run={"seconds": 70, "tasks": list(TASKS)})  # a new whole run
+    assert json.loads((tmp_path / "results.json").read_text())["runs"]["full"] == {"seconds": 70, "tasks": list(TASKS)}
+
+
+def test_readme_benchmark_table_is_rendered_from_results_json():
+    """The README's figures are the committed run's: rerun `python -m benchmarks.readme` after a run."""
+    with open(os.path.join(ROOT, "benchmarks", "results.json")) as f:
+        data = json.load(f)
+    with open(os.path.join(ROOT, "README.md")) as f:
+        current = readme.block(f.read())
+    assert current == readme.render(data["rows"], data.get("runs", {}).get("full")), (
+        "README.md's benchmark table differs from benchmarks/results.json: run `python -m benchmarks.readme`"
+    )
+
+
+def test_readme_render_says_what_is_missing():
+    text = readme.render([])
+    assert "No full-mode rows yet" in text and "0 of 10 met" in text and "n/a" in text
+    text = readme.render(_goal_rows(), {"seconds": 1500, "machine": "2 CPU cores (x), no GPU"})
+    assert "about 25 minutes on 2 CPU cores (x), no GPU" in text and "| compression |" in text
