@@ -92,7 +92,10 @@ def test_scores_labels_and_offset(breast):
 
 
 def test_flagged_fraction_on_new_normal_rows_is_the_false_positive_rate():
-    detector = AutoencoderDetector(**SMALL, false_positive_rate=0.1, random_state=0).fit(low_rank(2000, seed=2))
+    # The threshold is a quantile of the held-out 20%: 1,200 rows put its own noise near 0.009 (with
+    # 2,000 rows, 400 held out, PyTorch's initial weights gave 0.15, 2.6 standard deviations off).
+    # Measured with 6,000 rows: TensorFlow 0.098, JAX 0.096, PyTorch 0.093.
+    detector = AutoencoderDetector(**SMALL, false_positive_rate=0.1, random_state=0).fit(low_rank(6000, seed=2))
     flagged = np.mean(detector.predict(low_rank(4000, seed=3)) == -1)
     assert abs(flagged - 0.1) < 0.04, flagged
 
