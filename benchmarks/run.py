@@ -191,12 +191,14 @@ class EpochClock(keras.callbacks.Callback):
             flush=True,
         )
 
+    def epochs_to(self, target):
+        """How many epochs until the score was first <= target (or None)."""
+        return next((i + 1 for i, m in enumerate(self.scores) if m <= target), None)
+
     def seconds_to(self, target):
         """Cumulative training seconds at the first epoch whose score is <= target (or None)."""
-        for i, m in enumerate(self.scores):
-            if m <= target:
-                return sum(self.seconds[: i + 1])
-        return None
+        n = self.epochs_to(target)
+        return None if n is None else sum(self.seconds[:n])
 
 
 class ElboClock(EpochClock):
@@ -745,7 +747,7 @@ def speed(ctx):
         ae.fit(x, x, batch_size=BATCH, initial_epoch=e, epochs=e + 1, callbacks=[clocks["aelib"]], verbose=0)
         e += 1
     reached = clocks["aelib"].seconds_to(target)
-    reached_epoch = next((i + 1 for i, m in enumerate(clocks["aelib"].scores) if m <= target), None)
+    reached_epoch = clocks["aelib"].epochs_to(target)
     common = (
         f"{n} training images, batch 128, {JIT_NOTE} for both; the two train in "
         "alternating epochs so machine load hits both alike; seconds exclude the per-epoch test evaluation"
