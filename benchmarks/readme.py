@@ -5,11 +5,10 @@
 equals what this renders, so a new run shows up in the README or the tests say so.
 """
 
-import json
 import os
 import sys
 
-from .results import check_goals, find
+from .results import check_goals, find, load_rows, load_runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START, END = "<!-- benchmark-table -->", "<!-- /benchmark-table -->"
@@ -141,13 +140,12 @@ def block(text):
 
 def main(path=None):
     path = path or os.path.join(ROOT, "README.md")
-    with open(os.path.join(ROOT, "benchmarks", "results.json")) as f:
-        data = json.load(f)
+    results = os.path.join(ROOT, "benchmarks", "results.json")
     with open(path) as f:
         text = f.read()
     if block(text) is None:
         sys.exit(f"{path}: no {START} ... {END} block to rewrite")
-    new = render(data["rows"], data.get("runs", {}).get("full"))
+    new = render(load_rows(results), load_runs(results).get("full"))
     head, rest = text.split(START, 1)
     with open(path, "w") as f:
         f.write(head + START + "\n" + new + "\n" + END + rest.split(END, 1)[1])

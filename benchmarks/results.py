@@ -50,6 +50,14 @@ def load_rows(path):
         return json.load(f)["rows"]
 
 
+def load_runs(path):
+    """The record of the last run of each mode in results.json (see :func:`write_results`)."""
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f).get("runs", {})
+
+
 def find(rows, task, method, metric, mode):
     for r in rows:
         if (r["task"], r["method"], r["metric"], r["mode"]) == (task, method, metric, mode):
@@ -316,10 +324,7 @@ def write_results(rows, out_dir, mode, run=None):
     None keeps the record as it is (rows written during a run)."""
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "results.json")
-    runs = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            runs = json.load(f).get("runs", {})
+    runs = load_runs(path)
     if run is not None and set(run["tasks"]) == set(TASKS):
         runs[mode] = run
     elif run is not None:

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import readme
 from benchmarks.__main__ import parse_tasks
-from benchmarks.results import TASKS, check_goals, make_row, merge_rows, to_markdown, write_results
+from benchmarks.results import TASKS, check_goals, load_rows, load_runs, make_row, merge_rows, to_markdown, write_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -270,11 +270,10 @@ def test_write_results_keeps_the_last_run_of_each_mode(tmp_path):
 
 def test_readme_benchmark_table_is_rendered_from_results_json():
     """The README's figures are the committed run's: rerun `python -m benchmarks.readme` after a run."""
-    with open(os.path.join(ROOT, "benchmarks", "results.json")) as f:
-        data = json.load(f)
+    results = os.path.join(ROOT, "benchmarks", "results.json")
     with open(os.path.join(ROOT, "README.md")) as f:
         current = readme.block(f.read())
-    assert current == readme.render(data["rows"], data.get("runs", {}).get("full")), (
+    assert current == readme.render(load_rows(results), load_runs(results).get("full")), (
         "README.md's benchmark table differs from benchmarks/results.json: run `python -m benchmarks.readme`"
     )
 
