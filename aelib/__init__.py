@@ -56,5 +56,6 @@ from .detector import AutoencoderDetector
 from .losses import kl_divergence, reconstruction_nll
 from .notebook import say
 from .synthetic import make_ratings, make_signals
+from .tables import ADBENCH_TABLES, KDDCUP99_CATEGORICAL, KDDCUP99_COLUMNS, load_adbench, load_kddcup99
 
 __version__ = "0.2.0"
