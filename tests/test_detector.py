@@ -112,14 +112,63 @@ def test_same_random_state_same_scores_and_global_rng_untouched(normal):
 # ------------------------------------------------------------------ pipelines and grid search
 
 
-def test_pipeline_drops_a_constant_column_the_detector_alone_refuses(normal):
-    x = np.c_[normal, np.ones(len(normal))]
-    with pytest.raises(ValueError, match="VarianceThreshold"):
-        AutoencoderDetector(**SMALL).fit(x)
-    pipe = Pipeline([("select", VarianceThreshold()), ("detect", AutoencoderDetector(**SMALL, random_state=0))]).fit(x)
+def test_constant_columns_are_set_aside_and_change_nothing(normal):
+    """A column constant on every fitted row (column 6), or on the normal rows only (column 7: it
+    varies on the rows scored later), is set aside; the scores are those of the other columns."""
+    x = np.c_[normal, np.ones(len(normal)), np.zeros(len(normal))]
+    params = dict(SMALL, random_state=0)
+    detector = AutoencoderDetector(**params).fit(x)
+    assert list(detector.constant_columns_) == [6, 7] and list(detector.columns_) == list(range(6))
+    assert detector.n_features_in_ == 8 and detector.mean_.shape == (6,)
+    new = np.c_[low_rank(50, seed=9), np.ones(50), np.linspace(-5, 5, 50)]  # column 7 varies now
+    without = AutoencoderDetector(**params).fit(normal)
+    np.testing.assert_allclose(detector.score_samples(new), without.score_samples(new[:, :6]), rtol=1e-6)
+    # the same through a Pipeline with VarianceThreshold, as before
+    pipe = Pipeline([("select", VarianceThreshold()), ("detect", AutoencoderDetector(**params))]).fit(x)
     assert pipe[-1].n_features_in_ == 6
-    assert set(pipe.predict(x)) <= {-1, 1}
     np.testing.assert_allclose(pipe.decision_function(x), pipe.score_samples(x) - pipe[-1].offset_)
+
+
+def test_every_column_constant_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"Every column of X is constant.*nothing to learn"):
+        AutoencoderDetector(**SMALL).fit(np.ones((40, 3)))
+
+
+def test_categorical_column_says_to_one_hot_encode(normal):
+    x = np.c_[normal[:, :2], np.where(normal[:, 0] > 0, "tcp", "udp")].astype(object)
+    with pytest.raises(
+        ValueError, match=r"Column\(s\) 2 of X are not numeric \(e\.g\. '(tcp|udp)'\).*One-hot.*ColumnTransformer"
+    ):
+        AutoencoderDetector(**SMALL).fit(x)
+
+
+def test_the_documented_one_hot_recipe_fits(normal):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    x = np.c_[normal[:, :3], np.where(normal[:, 0] > 0, "tcp", "udp")].astype(object)
+    encode = ColumnTransformer(
+        [("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [3])], remainder="passthrough"
+    )
+    pipe = make_pipeline(encode, AutoencoderDetector(**SMALL, random_state=0)).fit(x)
+    assert pipe[-1].n_features_in_ == 5 and pipe.score_samples(x).shape == (len(x),)
+
+
+def test_neighbor_weight_ends_give_each_part_alone(normal):
+    """neighbor_weight=1: the score ranks rows as the mean distance to the 5 nearest fitted rows
+    (standardised) does; 0: as the reconstruction error does."""
+    from scipy.stats import spearmanr
+    from sklearn.neighbors import NearestNeighbors
+
+    new = np.r_[low_rank(40, seed=7), low_rank(40, seed=8, off=True)]
+    knn = AutoencoderDetector(**SMALL, neighbor_weight=1.0, random_state=0).fit(normal)
+    z = lambda a: (a - knn.mean_) / knn.scale_  # noqa: E731
+    dist = NearestNeighbors(n_neighbors=5).fit(z(normal)).kneighbors(z(new))[0].mean(axis=1)
+    assert spearmanr(-knn.score_samples(new), dist).statistic > 0.999
+    ae = AutoencoderDetector(**SMALL, neighbor_weight=0.0, random_state=0).fit(normal)
+    assert not hasattr(ae, "neighbors_")
+    assert spearmanr(-ae.score_samples(new), ae._errors(ae._standardise(new))).statistic > 0.999
 
 
 def test_grid_search_on_labelled_validation_rows():
@@ -184,13 +233,6 @@ def test_wrong_number_of_features_at_predict(breast):
     detector, x, _ = breast
     with pytest.raises(ValueError, match=r"X has 29 features, but AutoencoderDetector is expecting 30 .*same columns"):
         detector.predict(x[:, 1:])
-
-
-def test_constant_column_is_named(normal):
-    x = normal.copy()
-    x[:, 2] = 7.0
-    with pytest.raises(ValueError, match=r"Column\(s\) 2 of X are constant.*Drop them.*VarianceThreshold"):
-        AutoencoderDetector(**SMALL).fit(x)
 
 
 def test_too_few_rows_says_how_many_it_needs(normal):
