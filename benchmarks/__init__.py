@@ -2,6 +2,7 @@
 
 Run ``python -m benchmarks`` (full Fashion-MNIST, ~30-40 minutes on 2 CPU cores) or
 ``python -m benchmarks --quick`` (3,000 / 1,000 images, a few minutes); see ``--help``.
-Tasks live in :mod:`benchmarks.run`, result rows, goals and the Markdown table in
-:mod:`benchmarks.results`.
+Each task is one module of :mod:`benchmarks.tasks` (its run, goals and README line, registered
+in ``benchmarks/tasks/__init__.py``); what the tasks share is in :mod:`benchmarks.common`; result
+rows, goal verdicts and the Markdown table in :mod:`benchmarks.results`.
 """

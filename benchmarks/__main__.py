@@ -5,36 +5,31 @@ import os
 import sys
 import time
 
-from .results import BACKENDS, TASKS, load_rows, merge_rows, write_results
+from .results import BACKENDS, load_rows, merge_rows, write_results
+from .tasks import REGISTRY, TASKS
 
 DESCRIPTION = """\
-Benchmark aelib's autoencoders against baselines on Fashion-MNIST and write
-DIR/results.json (every row of every mode) and DIR/results.md (this mode's table and the
-goal verdicts). Both files are rewritten after each row, so a crash keeps what was measured.
+Benchmark aelib's autoencoders against baselines (Fashion-MNIST; real anomaly tables for
+tabular) and write DIR/results.json (every row of every mode) and DIR/results.md (this mode's
+table and the goal verdicts). Both files are rewritten after each row, so a crash keeps what
+was measured.
 
-tasks (run in this order):
-  speed        aelib's conv AE-32 set-up vs a textbook conv AE: seconds to the textbook's
-               final test MSE, training images per second, and aelib's training GFLOP/s as a
-               fraction of the fp32 matmul peak measured in the same run
-  compression  PCA, dense AE and conv AE at code sizes 2, 8, 32: test MSE per pixel, AE/PCA
-  denoising    gaussian noise std 0.3: noisy input, blur, median, TV Chambolle, denoising AE
-               (test PSNR, dB)
-  generation   VAE (Bernoulli decoder) at code sizes 2 and 32: negative ELBO, KL, active units;
-               against the keras-io vae.py and TF cvae tutorial layouts (same data, epochs,
-               seed): -ELBO, IWAE k=50 bound, wall seconds, seconds to the best peer's ELBO
-  anomaly      one class normal, nine anomalous, all ten choices: AE, PCA, Isolation Forest,
-               one-class SVM on PCA codes (mean test ROC AUC, spread over 2 seeds in full)
-  features     logistic regression on 1,000 labelled images: raw pixels, PCA-32, AE-32,
-               VAE-32 codes (test accuracy)
-  tabular      aelib.AutoencoderDetector vs Isolation Forest, LOF, one-class SVM, PCA on the
-               scikit-learn tables of benchmarks/detector_defaults.py, 5 splits (ROC AUC, AP)
-  hashing      aelib semantic hashing vs random-projection LSH, PCA-sign and ITQ at 16, 32,
-               64 bits (precision at 100, tie-aware mAP, query ms per 1,000 queries)
+tasks (run in this order; one module each in benchmarks/tasks/):
+{tasks}
 
 Hyper-parameters are chosen on a validation split carved from the training images, never on
 the test set. Full mode runs two seeds where that is cheap (dense AEs); each row's note says
 what it measured. --backend sets KERAS_BACKEND before Keras is imported; every row records the
 backend that ran it."""
+
+
+def _task_list():
+    lines = []
+    for name, task in REGISTRY.items():
+        first, *rest = task.help.split("\n")
+        lines.append(f"  {name:<12} {first}")
+        lines += [f"  {'':<12} {line}" for line in rest]
+    return "\n".join(lines)
 
 
 def parse_tasks(text):
@@ -48,7 +43,9 @@ def parse_tasks(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks",
+        description=DESCRIPTION.format(tasks=_task_list()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--quick",
@@ -84,20 +81,17 @@ def main(argv=None):
         os.environ["KERAS_BACKEND"] = args.backend
     # Importing aelib runs aelib.config.choose_backend() before Keras: it keeps KERAS_BACKEND when
     # set, and picks JAX or PyTorch on a machine without TensorFlow.
-    from .run import TASK_FUNCTIONS, Context, machine  # heavy imports (Keras, the backend) only after --help
+    from .common import Context, machine  # heavy imports (Keras, the backend) only after --help
 
     mode = "quick" if args.quick else "full"
     rows = merge_rows(load_rows(os.path.join(args.out, "results.json")), [], args.only, mode)
     start = time.time()
     ctx = Context(mode, seed=args.seed)
-    print(
-        f"{mode} mode, Keras backend {ctx.backend}: {ctx.n_train} train / {len(ctx.x_val)} validation / {ctx.n_test} test images; "
-        f"tasks {', '.join(args.only)}",
-        flush=True,
-    )
+    print(f"{mode} mode, Keras backend {ctx.backend}; tasks {', '.join(args.only)}", flush=True)
     for task in args.only:
         print(f"[{task}]", flush=True)
-        for row in TASK_FUNCTIONS[task](ctx):
+        for row in REGISTRY[task].run(ctx):
+            row = row.as_dict()
             rows.append(row)
             write_results(rows, args.out, mode)
             value = "n/a" if row["value"] is None else f"{row['value']:.4g}"

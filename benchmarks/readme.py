@@ -19,80 +19,13 @@ def _num(x, digits=3):
 
 
 def headline(rows, mode="full"):
-    """One line of figures per task: what the goals below are judged on."""
+    """One line of figures per task (declared next to each task): what the goals below are judged on."""
+    from .tasks import HEADLINE_ORDER, REGISTRY
 
     def v(task, method, metric, digits=3):
         return _num(find(rows, task, method, metric, mode), digits)
 
-    codes = (2, 8, 32)
-    peers = ("keras-io vae.py", "TF cvae tutorial")
-    return [
-        (
-            "compression",
-            "test MSE per pixel at code 2 / 8 / 32",
-            "PCA " + " / ".join(v("compression", "PCA", f"test_mse_{c}") for c in codes),
-            "conv AE "
-            + " / ".join(v("compression", "conv AE", f"test_mse_{c}") for c in codes)
-            + "; dense AE "
-            + " / ".join(v("compression", "dense AE", f"test_mse_{c}") for c in codes),
-        ),
-        (
-            "denoising",
-            "test PSNR, gaussian std 0.3 (dB)",
-            ", ".join(f"{m} {v('denoising', m, 'psnr_db', 4)}" for m in ("noisy input", "median filter", "TV Chambolle")),
-            "denoising AE " + v("denoising", "denoising AE", "psnr_db", 4),
-        ),
-        (
-            "generation",
-            "test -ELBO (nats) at code 2 / 32, every model on the same training images and epochs",
-            "; ".join(f"{p} " + " / ".join(v("generation", f"{p}-{c}", "neg_elbo_nats", 4) for c in (2, 32)) for p in peers),
-            "aelib VAE "
-            + " / ".join(v("generation", f"VAE-{c}", "neg_elbo_nats_peer_images", 4) for c in (2, 32))
-            + " (on all training images: "
-            + " / ".join(v("generation", f"VAE-{c}", "neg_elbo_nats", 4) for c in (2, 32))
-            + ")",
-        ),
-        (
-            "anomaly",
-            "mean one-class ROC AUC over the 10 classes",
-            ", ".join(
-                f"{m} {v('anomaly', m, 'mean_roc_auc')}"
-                for m in ("PCA reconstruction error", "Isolation Forest", "one-class SVM")
-            ),
-            ", ".join(f"{m} {v('anomaly', m, 'mean_roc_auc')}" for m in ("AE reconstruction error", "AE error + code kNN")),
-        ),
-        (
-            "features",
-            "logistic regression on 1,000 labels, test accuracy",
-            f"raw pixels {v('features', 'raw pixels', 'test_accuracy')}, PCA-32 {v('features', 'PCA-32 codes', 'test_accuracy')}",
-            ", ".join(f"{m} {v('features', m + ' codes', 'test_accuracy')}" for m in ("conv AE-32", "dense AE-32"))
-            + f", VAE-32 means {v('features', 'VAE-32 means', 'test_accuracy')}",
-        ),
-        (
-            "tabular",
-            "ROC AUC on breast cancer / wine / digits",
-            "Isolation Forest "
-            + " / ".join(v("tabular", "Isolation Forest", f"roc_auc_{t}") for t in ("breast_cancer", "wine", "digits")),
-            "AutoencoderDetector "
-            + " / ".join(v("tabular", "aelib AutoencoderDetector", f"roc_auc_{t}") for t in ("breast_cancer", "wine", "digits")),
-        ),
-        (
-            "hashing",
-            "precision at 100, 16 / 32 / 64 bits",
-            "; ".join(
-                f"{m} " + " / ".join(v("hashing", m, f"precision_at_100_{b}") for b in (16, 32, 64))
-                for m in ("random-projection LSH", "PCA-sign", "ITQ")
-            ),
-            "aelib " + " / ".join(v("hashing", "aelib semantic hashing", f"precision_at_100_{b}") for b in (16, 32, 64)),
-        ),
-        (
-            "speed",
-            "conv AE code 32: training images per second; fraction of the fp32 matmul peak",
-            f"textbook set-up {v('speed', 'textbook', 'samples_per_second', 4)} img/s",
-            f"aelib {v('speed', 'aelib', 'samples_per_second', 4)} img/s, "
-            f"{v('speed', 'aelib', 'fraction_of_matmul_peak', 2)} of a measured {v('speed', 'machine', 'fp32_matmul_peak_gflops', 3)} GFLOP/s",
-        ),
-    ]
+    return [(name, *REGISTRY[name].headline(v)) for name in HEADLINE_ORDER]
 
 
 def render(rows, run=None, mode="full"):

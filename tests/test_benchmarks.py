@@ -12,6 +12,7 @@ import pytest
 from benchmarks import readme
 from benchmarks.__main__ import parse_tasks
 from benchmarks.results import TASKS, check_goals, load_rows, load_runs, make_row, merge_rows, to_markdown, write_results
+from benchmarks.tasks.tabular import QUICK_TABLES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,10 +53,9 @@ EXPECTED = {
         ("aelib", "fraction_of_matmul_peak"),
     ],
     "tabular": [
-        (m, f"{k}_{t}")
-        for m in ("aelib AutoencoderDetector", "Isolation Forest", "LOF", "one-class SVM", "PCA")
-        for t in ("breast_cancer", "wine", "digits")
-        for k in ("roc_auc", "average_precision")
+        (m, k)
+        for m in ("aelib AutoencoderDetector", "kNN", "Isolation Forest", "PCA")
+        for k in [f"roc_auc_{t}" for t in QUICK_TABLES] + ["mean_roc_auc", "mean_rank", "median_seconds_per_table"]
     ],
     "hashing": [
         (m, f"{k}_{b}")
@@ -66,8 +66,13 @@ EXPECTED = {
 }
 
 
+SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+
+
 def _cli(*args, timeout=60):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if "AELIB_DATA_DIR" not in env and os.path.isdir(SHARED_DATA):  # the ADBench tables of the tabular task
+        env["AELIB_DATA_DIR"] = SHARED_DATA
     return subprocess.run(
         [sys.executable, "-m", "benchmarks", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -130,10 +135,12 @@ def test_quick_run_values_are_sane(quick):
     assert v("speed", "machine", "fp32_matmul_peak_gflops") > 0
     assert 0 < v("speed", "aelib", "fraction_of_matmul_peak") < 1.5  # a peak measured under load can be beaten a bit
     for (task, _method, metric), row in quick.items():
-        if task == "tabular" or (task == "hashing" and not metric.startswith("query")):
+        if (task == "tabular" and "roc_auc" in metric) or (task == "hashing" and not metric.startswith("query")):
             assert 0 <= row["value"] <= 1
         if task == "hashing" and metric.startswith("query"):
             assert row["value"] > 0
+    assert v("tabular", "kNN", "mean_roc_auc") > 0.7 and v("tabular", "aelib AutoencoderDetector", "mean_roc_auc") > 0.7
+    assert 1 <= v("tabular", "aelib AutoencoderDetector", "mean_rank") <= 7
     for b in (16, 32, 64):  # learned bits beat random ones (chance P@100 is ~0.1)
         assert v("hashing", "ITQ", f"precision_at_100_{b}") > 0.3
         assert v("hashing", "aelib semantic hashing", f"precision_at_100_{b}") > 0.12  # 3 epochs in quick mode
@@ -188,7 +195,7 @@ def test_merge_replaces_only_rerun_tasks_of_the_same_mode():
     ]
 
 
-def _goal_rows(ratio32=0.4, ratio2=0.8, dae=20.0, auc=0.94, ae_feat=0.8, speed=0.15, forest=0.92, peak=0.5, svm=0.9):
+def _goal_rows(ratio32=0.4, ratio2=0.8, dae=20.0, auc=0.94, ae_feat=0.8, speed=0.15, forest=0.92, peak=0.5, svm=0.9, tab=0.88):
     return [
         _row("compression", "conv AE", "mse_ratio_vs_pca_32", ratio32),
         _row("compression", "dense AE", "mse_ratio_vs_pca_32", 0.9),
@@ -203,10 +210,13 @@ def _goal_rows(ratio32=0.4, ratio2=0.8, dae=20.0, auc=0.94, ae_feat=0.8, speed=0
         _row("speed", "aelib / textbook", "time_ratio_to_target", speed),
         _row("speed", "aelib", "fraction_of_matmul_peak", peak),
         _row("anomaly", "one-class SVM", "mean_roc_auc", svm),
-        _row("tabular", "aelib AutoencoderDetector", "roc_auc_wine", 0.95),
-        _row("tabular", "Isolation Forest", "roc_auc_wine", 0.9),
-        _row("tabular", "aelib AutoencoderDetector", "roc_auc_digits", 0.97),
-        _row("tabular", "Isolation Forest", "roc_auc_digits", 0.95),
+        _row("tabular", "aelib AutoencoderDetector", "mean_roc_auc", tab),
+        _row("tabular", "kNN", "mean_roc_auc", 0.86),
+        _row("tabular", "Isolation Forest", "mean_roc_auc", 0.81),
+        _row("tabular", "PCA", "mean_roc_auc", 0.77),
+        _row("tabular", "ECOD (PyOD)", "mean_roc_auc", 0.76),
+        _row("tabular", "PyOD AutoEncoder", "mean_roc_auc", 0.82),
+        _row("tabular", "PyOD VAE", "mean_roc_auc", 0.80),
         _row("hashing", "aelib semantic hashing", "precision_at_100_32", 0.7),
         _row("hashing", "ITQ", "precision_at_100_32", 0.72),
         _row("generation", "VAE-2", "neg_elbo_nats", 250.0),
@@ -233,7 +243,13 @@ def test_check_goals_verdicts_and_margins():
     assert not check_goals(_goal_rows(auc=0.932))[3]["met"]  # the bar is 0.935 now
     assert not check_goals(_goal_rows(speed=0.3))[5]["met"]
     assert not check_goals(_goal_rows(peak=0.3))[6]["met"]
-    assert math.isclose(goals[7]["value"], 0.02) and "digits" in goals[7]["detail"]  # the worst table
+    assert math.isclose(goals[7]["value"], 0.02) and "kNN 0.860" in goals[7]["detail"]  # over the best classical
+    assert not check_goals(_goal_rows(tab=0.85))[7]["met"]  # below kNN
+    no_vae = [r for r in _goal_rows() if r["method"] != "PyOD VAE"]
+    assert not check_goals(no_vae)[7]["met"] and "not installed" in check_goals(no_vae)[7]["detail"]
+    above = [*_goal_rows(tab=0.87), _row("tabular", "PyOD VAE", "mean_roc_auc", 0.9)]
+    above = [r for r in above if not (r["method"] == "PyOD VAE" and r["value"] == 0.80)]
+    assert not check_goals(above)[7]["met"] and "not above PyOD VAE" in check_goals(above)[7]["detail"]
     assert math.isclose(goals[8]["margin"], -0.02)
     assert all(g["value"] is None and not g["met"] for g in check_goals(_goal_rows(), mode="quick"))
 
@@ -242,7 +258,7 @@ def test_write_results_creates_folder_and_markdown(tmp_path):
     out = tmp_path / "new" / "dir"
     write_results(_goal_rows(), str(out), "full")
     rows = json.loads((out / "results.json").read_text())["rows"]
-    assert len(rows) == 23 and all(r["backend"] == "tensorflow" for r in rows)
+    assert len(rows) == 24 and all(r["backend"] == "tensorflow" for r in rows)
     md = (out / "results.md").read_text()
     assert "| compression | conv AE | mse_ratio_vs_pca_32 | 0.4 |" in md
     assert "met (by 0.05)" in md and "missed (by 0.2)" in md
