@@ -155,6 +155,7 @@ def load_adbench(name, download=True):
 
         cache = _cache_dir()
         try:
+            cache.mkdir(parents=True, exist_ok=True)  # else get_file falls back to /tmp/.keras
             path = keras.utils.get_file(
                 file,
                 origin=url,

@@ -258,7 +258,7 @@ def test_write_results_creates_folder_and_markdown(tmp_path):
     out = tmp_path / "new" / "dir"
     write_results(_goal_rows(), str(out), "full")
     rows = json.loads((out / "results.json").read_text())["rows"]
-    assert len(rows) == 24 and all(r["backend"] == "tensorflow" for r in rows)
+    assert len(rows) == 26 and all(r["backend"] == "tensorflow" for r in rows)
     md = (out / "results.md").read_text()
     assert "| compression | conv AE | mse_ratio_vs_pca_32 | 0.4 |" in md
     assert "met (by 0.05)" in md and "missed (by 0.2)" in md

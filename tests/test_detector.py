@@ -18,6 +18,11 @@ Checks of ``check_estimator`` that do not run here, and why:
   models), ``check_requires_y_none`` (``y`` is not required), ``check_fit_non_negative``
   (``positive_only`` is False): not generated for this kind of estimator.
 
+- ``check_outliers_train`` and ``check_outliers_fit_predict`` are expected to fail with the
+  default ``n_neighbors=1``: they flag rows of the training set itself, and every fitted row is
+  its own nearest neighbour (distance 0); ``test_outlier_checks_pass_with_more_neighbours`` runs
+  them, and they pass, with ``n_neighbors=5``.
+
 Every other check runs and passes.
 """
 
@@ -63,9 +68,26 @@ def breast():
 # ------------------------------------------------------------------ sklearn's estimator checks
 
 
-@parametrize_with_checks([AutoencoderDetector(**SMALL)])
+def expected_failures(estimator):
+    """Checks that predict on the training rows themselves: with the default n_neighbors=1 each
+    fitted row is at distance 0 from itself, so a novelty detector calls all its own training
+    rows normal (LocalOutlierFactor(novelty=True) has the same property and says not to score
+    the training rows); ``test_outlier_checks_pass_with_more_neighbours`` runs them with 5."""
+    reason = "novelty detector: fitted rows are their own nearest neighbour (n_neighbors=1)"
+    return {"check_outliers_train": reason, "check_outliers_fit_predict": reason}
+
+
+@parametrize_with_checks([AutoencoderDetector(**SMALL)], expected_failed_checks=expected_failures)
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_outlier_checks_pass_with_more_neighbours():
+    from sklearn.utils.estimator_checks import check_outliers_fit_predict, check_outliers_train
+
+    estimator = AutoencoderDetector(**SMALL, n_neighbors=5)
+    check_outliers_train(type(estimator).__name__, estimator)
+    check_outliers_fit_predict(type(estimator).__name__, estimator)
 
 
 # ------------------------------------------------------------------ scoring and the threshold
@@ -162,7 +184,7 @@ def test_neighbor_weight_ends_give_each_part_alone(normal):
     from sklearn.neighbors import NearestNeighbors
 
     new = np.r_[low_rank(40, seed=7), low_rank(40, seed=8, off=True)]
-    knn = AutoencoderDetector(**SMALL, neighbor_weight=1.0, random_state=0).fit(normal)
+    knn = AutoencoderDetector(**SMALL, neighbor_weight=1.0, n_neighbors=5, random_state=0).fit(normal)
     z = lambda a: (a - knn.mean_) / knn.scale_  # noqa: E731
     dist = NearestNeighbors(n_neighbors=5).fit(z(normal)).kneighbors(z(new))[0].mean(axis=1)
     assert spearmanr(-knn.score_samples(new), dist).statistic > 0.999

@@ -109,7 +109,7 @@ def test_kddcup99_from_a_gz_file(isolated, monkeypatch):
 
 
 def test_kddcup99_with_another_checksum_or_nowhere(isolated):
-    with pytest.raises(DatasetNotFoundError, match=r"kddcup.data_10_percent.gz.*download=False"):
+    with pytest.raises(DatasetNotFoundError, match=r"(?s)kddcup.data_10_percent.gz.*download=False"):
         aelib.load_kddcup99(download=False)
     path = isolated / "data" / tables.KDDCUP99_FILE
     with gzip.open(path, "wt") as f:
