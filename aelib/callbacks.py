@@ -4,17 +4,18 @@
   in Jupyter and in a terminal: what ``fit(..., verbose=0, callbacks=[aelib.Progress()])``
   shows instead of a wall of epoch logs;
 - :class:`StopOnNaN`: stops ``fit`` as soon as a logged loss term becomes NaN or inf, with an
-  error naming the term, the epoch and the step (aelib models add it to every ``fit``);
+  error naming the term, the epoch and the step (aelib models add it to every ``fit``; each family file carries a
+  copy, whose error is a ``FloatingPointError``: catch that);
 - :class:`KLWarmup`: raises a VAE's ``beta`` from 0 to its target over the first epochs.
 """
 
-import math
 import sys
 import time
 
 import keras
 import numpy as np
 
+from .builders.base import StopOnNaN, TrainingDivergedError
 from .checks import check_positive_int, check_range
 
 __all__ = ["Progress", "StopOnNaN", "TrainingDivergedError", "KLWarmup"]
@@ -108,46 +109,6 @@ class Progress(keras.callbacks.Callback):
         if self._handle is False:
             sys.stdout.write("\n")
             sys.stdout.flush()
-
-
-class TrainingDivergedError(FloatingPointError):
-    """A loss term became NaN or inf during ``fit``."""
-
-
-class StopOnNaN(keras.callbacks.Callback):
-    """Stop training when a logged loss term is NaN or inf, naming the term, epoch and step.
-
-    The terms are the logged values whose name ends in ``loss`` (``loss``,
-    ``reconstruction_loss``, ``kl_loss``, ...). When only the total ``loss`` is bad while every
-    named term is finite, the culprit is a penalty added to it (weight regularisers,
-    ``add_loss`` of a sparsity or contractive layer), and the message says so. Every aelib
-    model's ``fit`` adds this callback.
-    """
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        values = {k: _value(v) for k, v in (logs or {}).items() if k.endswith("loss")}
-        bad = [k for k, v in values.items() if v is not None and not math.isfinite(v)]
-        if not bad:
-            return
-        self.model.stop_training = True
-        terms = [k for k in bad if k != "loss"]
-        if terms:
-            what = " and ".join(terms)
-        elif len(values) > 1:
-            what = "the penalty (regularisers or add_loss terms) added to the total loss"
-        else:
-            what = "loss"
-        finite = ", ".join(f"{k} {v:.4g}" for k, v in values.items() if k not in bad)
-        raise TrainingDivergedError(
-            f"{what} became {values[bad[0]]} at epoch {getattr(self, '_epoch', 0) + 1}, step {batch + 1}"
-            + (f" (still finite: {finite})" if finite else "")
-            + ". Training stopped; the weights of this step may be NaN, so rebuild the model or "
-            "reload a checkpoint. Usual fixes: a lower learning rate (e.g. 1e-4), inputs scaled to "
-            "[0, 1] or standardised, a smaller penalty weight."
-        )
 
 
 class KLWarmup(keras.callbacks.Callback):

@@ -9,16 +9,19 @@ The four kinds, with what ``amount`` means for each:
 - ``"block"``: blank a square of side ``amount`` pixels per image (inpainting).
 
 :class:`Corruption` is the layer a denoising autoencoder trains behind: active in training only,
-written with ``keras.ops`` and ``keras.random`` so it runs on every backend. :func:`corrupt` and
-the four functions it dispatches to do the same to NumPy arrays, seeded, never modifying their
-input: for test sets and figures. Both draw blocks with :func:`block_mask`.
+written with ``keras.ops`` and ``keras.random`` so it runs on every backend. It is defined, with
+:data:`CORRUPTIONS`, :func:`block_mask` and the check of ``amount``, in the stand-alone
+``aelib/builders/denoising.py`` and imported here. :func:`corrupt` and the four functions it
+dispatches to do the same to NumPy arrays, seeded, never modifying their input: for test sets and
+figures. Both draw blocks with :func:`block_mask`.
 """
 
-import keras
 import numpy as np
 from keras import ops
 
-from .checks import check_choice, check_fraction, check_positive_int, check_range
+from .builders.denoising import CORRUPTIONS, Corruption, block_mask
+from .builders.denoising import check_amount as _check_amount
+from .checks import check_positive_int
 
 __all__ = [
     "CORRUPTIONS",
@@ -30,80 +33,6 @@ __all__ = [
     "mask_pixels",
     "mask_blocks",
 ]
-
-CORRUPTIONS = ("gaussian", "salt_and_pepper", "masking", "block")
-
-
-def _check_amount(kind, amount):
-    check_choice("kind", kind, CORRUPTIONS)
-    if kind == "block":
-        if isinstance(amount, bool) or int(amount) != amount or amount < 1:
-            raise ValueError(f"amount={amount!r}: for kind='block' it is the block side in pixels, an integer >= 1.")
-    elif kind == "gaussian":
-        check_range("amount (the noise std)", amount, 0.0)
-    else:
-        check_fraction(f"amount (for kind={kind!r}, the fraction of values)", amount)
-    return amount
-
-
-def block_mask(top, left, height, width, size):
-    """Boolean masks ``(n, height, width)``, True inside squares of side ``size`` whose corners
-    are ``top``/``left``, each ``(n, blocks)``: every image gets its ``blocks`` squares."""
-    rows = ops.arange(height, dtype="int32")[None, None, :]
-    cols = ops.arange(width, dtype="int32")[None, None, :]
-    top, left = ops.expand_dims(ops.cast(top, "int32"), -1), ops.expand_dims(ops.cast(left, "int32"), -1)
-    in_rows = ops.logical_and(rows >= top, rows < top + size)  # (n, blocks, height)
-    in_cols = ops.logical_and(cols >= left, cols < left + size)  # (n, blocks, width)
-    return ops.any(ops.logical_and(in_rows[..., :, None], in_cols[..., None, :]), axis=1)
-
-
-@keras.saving.register_keras_serializable(package="aelib")
-class Corruption(keras.layers.Layer):
-    """Corrupts its input during training only; at inference it is the identity.
-
-    Args:
-        kind: one of :data:`CORRUPTIONS` (see the module docstring).
-        amount: noise std, fraction of values, or block side in pixels.
-        clip: clip the result to ``[0, 1]`` (for images scaled to that range).
-        seed: seed of the layer's random stream.
-    """
-
-    def __init__(self, kind="gaussian", amount=0.3, clip=True, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.kind, self.amount = kind, _check_amount(kind, amount)
-        self.clip, self.seed = clip, seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        if self.kind == "block":
-            if len(input_shape) < 3:
-                raise ValueError(f"kind='block' needs images (batch, height, width[, channels]), got {input_shape}.")
-            if self.amount > min(input_shape[1], input_shape[2]):
-                raise ValueError(f"amount={self.amount}: the block is larger than the {input_shape[1]}x{input_shape[2]} image.")
-
-    def call(self, inputs, training=None):
-        if not training:
-            return inputs
-        x, shape = inputs, ops.shape(inputs)
-        if self.kind == "gaussian":
-            x = x + self.amount * keras.random.normal(shape, seed=self.seed_generator, dtype=x.dtype)
-        elif self.kind == "block":
-            size = int(self.amount)
-            corner = [keras.random.randint((shape[0], 1), 0, shape[d] - size + 1, seed=self.seed_generator) for d in (1, 2)]
-            mask = ops.cast(block_mask(corner[0], corner[1], shape[1], shape[2], size), x.dtype)
-            x = x * (1.0 - ops.reshape(mask, (shape[0], shape[1], shape[2]) + (1,) * (len(x.shape) - 3)))
-        else:
-            u = keras.random.uniform(shape, seed=self.seed_generator, dtype=x.dtype)
-            salt = ops.ones_like(x) if self.kind == "salt_and_pepper" else ops.zeros_like(x)
-            x = ops.where(u < self.amount / 2, ops.zeros_like(x), ops.where(u < self.amount, salt, x))
-        return ops.clip(x, 0.0, 1.0) if self.clip else x
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "amount": self.amount, "clip": self.clip, "seed": self.seed}
 
 
 # ---- the same on NumPy arrays ------------------------------------------------------------------

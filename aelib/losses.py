@@ -1,5 +1,8 @@
 """Every loss in aelib, written with ``keras.ops`` only, so it runs on every Keras backend.
 
+The first three are defined in the family file that uses them (``aelib/builders/variational.py`` and
+``sparse.py``, so that each file can be copied alone) and gathered here.
+
 - :func:`reconstruction_nll`: ``-log p(x | z)`` per example, Bernoulli (from logits or
   probabilities) or Gaussian, in nats: the reconstruction term of every VAE;
 - :func:`kl_divergence`: the closed-form KL between a diagonal Gaussian and ``N(0, I)``, per code
@@ -21,7 +24,9 @@ import math
 import keras
 from keras import ops
 
-from .checks import check_choice, check_range
+from .builders.sparse import kl_bernoulli
+from .builders.variational import kl_divergence, reconstruction_nll
+from .checks import check_range
 
 __all__ = ["reconstruction_nll", "kl_divergence", "kl_bernoulli", "MaskedMeanSquaredError", "RECONSTRUCTIONS"]
 
@@ -31,41 +36,6 @@ RECONSTRUCTIONS = ("bernoulli", "gaussian")
 def _sum_per_example(values):
     """Sum over every non-batch axis: shape (batch,)."""
     return ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1)
-
-
-def reconstruction_nll(x, output, kind="bernoulli", decoder_std=0.1, from_logits=False):
-    """``-log p(x | z)`` per example, summed over all non-batch axes, in nats: shape (batch,).
-
-    Args:
-        x: the data, shape (batch, ...).
-        output: what the decoder gives for it: pixel probabilities, or logits with
-            ``from_logits=True`` (``"bernoulli"``), or the mean (``"gaussian"``).
-        kind: ``"bernoulli"`` (binary cross-entropy; x in [0, 1]) or ``"gaussian"`` (squared
-            error scaled by a fixed ``decoder_std``, plus the normalising constant).
-        from_logits: ``output`` holds logits. This is what a VAE trains with: exact for any
-            logit, where ``log(sigmoid(.))`` saturates in float32 (a pixel's loss capped near
-            16 nats, no gradient once the sigmoid reads 0 or 1).
-    """
-    check_choice("kind", kind, RECONSTRUCTIONS)
-    x = ops.cast(x, "float32")
-    output = ops.cast(output, "float32")
-    if kind == "bernoulli":
-        nll = ops.binary_crossentropy(x, output, from_logits=from_logits)
-    else:
-        nll = 0.5 * ops.square((x - output) / decoder_std) + math.log(decoder_std) + 0.5 * math.log(2 * math.pi)
-    return _sum_per_example(nll)
-
-
-def kl_divergence(mean, log_var):
-    """KL(N(mean, exp(log_var)) || N(0, 1)) per code dimension, in nats (closed form)."""
-    mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
-    return -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
-
-
-def kl_bernoulli(target, rho_hat, eps=1e-7):
-    """KL(target || rho_hat) between Bernoulli distributions, elementwise (in nats)."""
-    rho_hat = ops.clip(ops.cast(rho_hat, "float32"), eps, 1.0 - eps)
-    return target * ops.log(target / rho_hat) + (1.0 - target) * ops.log((1.0 - target) / (1.0 - rho_hat))
 
 
 @keras.saving.register_keras_serializable(package="aelib")

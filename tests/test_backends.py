@@ -30,7 +30,7 @@ MODELS = {
     "sparse": lambda: aelib.sparse_autoencoder((28, 28, 1), 16),
     "contractive": lambda: aelib.contractive_autoencoder((28, 28, 1), 4),
     "vae": lambda: aelib.variational_autoencoder((28, 28, 1), 4, filters=(8, 16)),
-    "recurrent": lambda: aelib.recurrent_autoencoder((28, 28), 4, units=(8,), cell="gru"),
+    "recurrent": lambda: aelib.recurrent_autoencoder((28, 28), 4, hidden_units=(8,), cell="gru"),
     "tied": lambda: aelib.dense_autoencoder((28, 28, 1), 4, hidden_units=(16,), tie_weights=True),
     "cvae": lambda: aelib.conditional_variational_autoencoder((28, 28, 1), 4, 10, filters=(8, 16)),
     "vq": lambda: aelib.vq_autoencoder((28, 28, 1), 4, num_embeddings=16, filters=(8, 16)),

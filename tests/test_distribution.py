@@ -97,7 +97,7 @@ def test_every_family_trains_under_mirrored_strategy():
                 "denoising": aelib.denoising_autoencoder((28, 28, 1), 8, filters=(8, 16)),
                 "sparse": aelib.sparse_autoencoder((28, 28, 1), 32),
                 "contractive": aelib.contractive_autoencoder((28, 28, 1), 8, hidden_units=(32,)),
-                "recurrent": aelib.recurrent_autoencoder((28, 28), 8, units=(16,)),
+                "recurrent": aelib.recurrent_autoencoder((28, 28), 8, hidden_units=(16,)),
                 "tied": aelib.dense_autoencoder((28, 28, 1), 8, hidden_units=(32,), tie_weights=True),
             }
             for model in models.values():

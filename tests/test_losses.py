@@ -73,7 +73,7 @@ def test_training_loss_matches_numpy_formula():
 def test_l1_penalty_is_per_example_whatever_the_batch_size(batch):
     """L1Sparsity adds weight * mean_i sum_j |a_ij| on every Keras version (Keras' own
     activity_regularizer changed scale in 2026, keras-team/keras#22021)."""
-    model = keras.Sequential([keras.Input((3,)), aelib.layers.L1Sparsity(weight=0.5)])
+    model = keras.Sequential([keras.Input((3,)), aelib.layers.L1Sparsity(penalty_weight=0.5)])
     x = np.full((batch, 3), -2.0, dtype="float32")
     model(x)
     assert len(model.losses) == 1

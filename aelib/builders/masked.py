@@ -1,173 +1,301 @@
 """Masked autoencoder (MAE, He et al. 2021): hide most of an image, predict what is missing.
 
-Use it to learn features without labels (self-supervised pre-training) and to see how much of an
-image its context determines. The image is cut into square patches; at each training step a
-random ``mask_ratio`` of them (a different set for every image) is hidden. A Transformer encoder
-sees only the visible patches (a linear embedding of their pixels plus a learned position
-embedding); a light Transformer decoder gets the encoded visible patches and a shared, learned
-"mask token" in place of each hidden one, and predicts the pixels of every patch. The loss is
-the mean squared error on the hidden patches only,
-
-    loss = mean over hidden patches p of  mean over pixels of (decoder(encoder(x_visible))_p - x_p)^2,
-
-so copying the input earns nothing: the model must infer the hidden patches from their context.
-With ``norm_pix_loss=True`` the target is each patch normalised to mean 0 and variance 1 (the
-paper's choice for sharper features; the predictions are then in those units).
-
-After training, the sub-model "encoder" is a feature extractor that sees the whole image: the
-mean of its output tokens over all patches, shape (n, latent_dim). ``predict`` predicts every
-patch from the others, under fixed masks that together hide each patch at least once
-(deterministic; the loss never scores a patch the model sees, so a pass with nothing hidden
-would return patches it was never trained to produce); :meth:`MaskedAutoencoder.reconstruct`
-hides a random fraction you choose and returns what the model fills in, with the mask.
-
-Example::
-
-    mae = aelib.masked_autoencoder((28, 28, 1), latent_dim=64, patch_size=4, mask_ratio=0.75)
-    mae.compile(optimizer="adam")
-    mae.fit(x_train, epochs=10, batch_size=128)
-    features = mae.get_layer("encoder").predict(x_test)          # (n, 64)
-    filled, mask = mae.reconstruct(x_test[:8], mask_ratio=0.75, seed=0)
-    shown = np.where(mask, filled, x_test[:8])                     # visible pixels pasted back
+To use it without aelib, copy this one file into your project: it needs only keras and numpy. Its classes are
+registered under the package name "aelib": keep it to load ``.keras`` files saved by aelib, or rename it (every
+``package="aelib"``) for your own. The blocks marked ``# Copied from`` are repeated in other aelib files on purpose.
 """
+
+import difflib
+import functools
+import inspect
+import math
+import warnings
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from ..checks import check_fraction, check_positive_int, check_shape, checked_arguments
-from .base import LossTermsModel, batch_mean
+
+# Copied from aelib.builders.base.check_shape
+def check_shape(input_shape, ranks, what):
+    """``input_shape`` as a tuple of positive ints whose length is in ``ranks``; ValueError otherwise."""
+    ok = isinstance(input_shape, (tuple, list)) and len(input_shape) in ranks
+    if not ok or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0 for d in input_shape):
+        raise ValueError(f"input_shape={input_shape!r} is not valid: expected {what}, positive integers, no batch axis.")
+    return tuple(int(d) for d in input_shape)
+
+
+# Copied from aelib.builders.base.check_int
+def check_int(name, value, example=32, low=1):
+    """An integer >= ``low`` (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}, e.g. {example}.")
+    return int(value)
+
+
+# Copied from aelib.builders.base.check_number
+def check_number(name, value, low=0.0, high=math.inf, open_low=False, open_high=True):
+    """A real number between ``low`` and ``high`` (each end open or closed), as a float."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and not math.isnan(value)
+    if not (ok and (value > low if open_low else value >= low) and (value < high if open_high else value <= high)):
+        interval = f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+        raise ValueError(f"{name}={value!r} must be a number in {interval}.")
+    return float(value)
+
+
+# Copied from aelib.builders.base.checked_arguments
+def checked_arguments(builder=None, renamed=None):
+    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
+    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    if builder is None:
+        return functools.partial(checked_arguments, renamed=renamed)
+    params = inspect.signature(builder).parameters
+    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        for old in [k for k in kwargs if k in (renamed or {})]:
+            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            kwargs[renamed[old]] = kwargs.pop(old)
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        if unknown:
+            hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
+            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+        return builder(*args, **kwargs)
+
+    return wrapper
+
+
+# Copied from aelib.builders.base.check_finite
+def check_finite(data, name):
+    """Refuse NaN or inf in an array or a (nested) list, tuple or dict of arrays, naming the first bad index (anything
+    else, such as a ``tf.data.Dataset``, is left alone: it cannot be read without consuming it)."""
+    if isinstance(data, (dict, list, tuple)):
+        return [check_finite(v, f"{name}[{k!r}]") for k, v in (data.items() if isinstance(data, dict) else enumerate(data))]
+    array = np.asarray(data) if hasattr(data, "__array__") else np.zeros(0)
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{name} holds {array[index]} at index {index} (the first of {int((~np.isfinite(array)).sum())} NaN or inf values). "
+            "Training on it would make every weight NaN: drop or impute those entries first (e.g. np.nan_to_num)."
+        )
+
+
+# Copied from aelib.builders.base.TrainingDivergedError
+class TrainingDivergedError(FloatingPointError):
+    """A loss term became NaN or inf during ``fit`` (a ``FloatingPointError``)."""
+
+
+# Copied from aelib.builders.base.StopOnNaN
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops ``fit`` when a logged loss term (a name ending in "loss") is NaN or inf, naming it, the epoch and the step
+    (when only the total is bad: the penalties added to it). Every aelib ``fit`` adds this callback."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = {k: float(np.mean(ops.convert_to_numpy(v))) for k, v in (logs or {}).items() if k.endswith("loss")}
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        finite = ", ".join(f"{k} {v:.4g}" for k, v in values.items() if k not in bad)
+        what = " and ".join(k for k in bad if k != "loss") or ("the penalties (regularisers, add_loss)" if finite else "loss")
+        if bad:  # raising stops fit
+            raise TrainingDivergedError(
+                f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
+                + f" (still finite: {finite})" * bool(finite)
+                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
+                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+            )
+
+
+# Copied from aelib.builders.base.batch_mean
+def batch_mean(values, sample_weight=None):
+    """Mean of per-example ``values`` over the batch; with ``sample_weight``, Keras' ``sum(values * weight) / batch size``."""
+    values = ops.cast(values, "float32")
+    if sample_weight is None:
+        return ops.mean(values)
+    return ops.sum(values * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))) / ops.cast(ops.shape(values)[0], "float32")
+
+
+# Copied from aelib.builders.base.LossTermsModel
+@keras.saving.register_keras_serializable(package="aelib")
+class LossTermsModel(keras.Model):
+    """A model of sub-models ``encoder``, ``decoder`` (and any others in ``submodels``) whose loss is built in: a subclass
+    names its metrics in ``term_names`` ("loss" first) and returns them, as batch means, from ``loss_terms(x, y_pred,
+    sample_weight, training)``, which Keras' own step minimises through ``compute_loss`` on every backend (``y_pred``:
+    what ``call(x, training=True)`` returned in ``fit``, ``call(x)`` in ``evaluate``). A loss, metrics or a target y
+    would be ignored, so ``compile`` and ``fit`` refuse them."""
+
+    submodels, term_names = ("encoder", "decoder"), ("loss",)
+
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.trackers = [keras.metrics.Mean(name=name) for name in self.term_names[1:]]  # "loss" is Keras' own
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        if loss is not None or metrics or kwargs.get("weighted_metrics"):
+            raise ValueError(f"{type(self).__name__} computes its loss and metrics: compile(optimizer=...) takes no other.")
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def check_data(self, x, name):  # subclasses add their checks
+        check_finite(x, name)
+
+    def _no_target(self, x, y=None, sample_weight=None, name="x"):
+        self.check_data(x, name)
+        check_finite(sample_weight, "sample_weight")
+        if y is not None and tuple(getattr(y, "shape", (1,)))[-1:] != (0,):  # (n, 0): the weights' carrier, below
+            raise ValueError(f"{type(self).__name__} computes its loss from {name} alone: give no target y.")
+        return None if sample_weight is None else np.zeros((len(keras.tree.flatten(x)[0]), 0), "float32")  # carries the weights
+
+    def fit(self, *args, **kwargs):
+        a = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments  # x, epochs, ... as given
+        a.pop("self")
+        a["y"] = self._no_target(a.get("x"), a.get("y"), a.get("sample_weight"))
+        val = (a["validation_data"],) if hasattr(a.get("validation_data"), "__array__") else a.get("validation_data")
+        if isinstance(val, tuple):
+            a["validation_data"] = (val[0], self._no_target(*val[:3], name="validation_data[0]"), *val[2:3])
+        callbacks = list(a.get("callbacks") or [])
+        a["callbacks"] = callbacks + [StopOnNaN()] * (not any(type(c).__name__ == "StopOnNaN" for c in callbacks))
+        return super().fit(**a)
+
+    def evaluate(self, x=None, y=None, sample_weight=None, **kwargs):
+        return super().evaluate(x, self._no_target(x, y, sample_weight), sample_weight=sample_weight, **kwargs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        terms = self.loss_terms(x, y_pred, sample_weight=sample_weight, training=training)
+        size = ops.cast(ops.shape(keras.tree.flatten(x)[0])[0], "float32")  # epoch means weigh every example once
+        for tracker in self.trackers:
+            tracker.update_state(terms[tracker.name], sample_weight=size)
+        loss = terms["loss"] + sum(ops.cast(v, "float32") for v in self.losses) if training else terms["loss"]
+        if keras.backend.backend() == "tensorflow":  # tf.distribute sums the replicas' gradients: each takes its share
+            import tensorflow as tf
+
+            loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        return loss
+
+    def get_metrics_result(self):
+        logs = super().get_metrics_result()
+        if keras.backend.backend() == "tensorflow":  # tensorflow/tensorflow#72388: multi-worker logs need shape (1,)
+            import tensorflow as tf
+
+            if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+                return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
+
+    def get_config(self):
+        return {**super().get_config(), **{k: keras.saving.serialize_keras_object(getattr(self, k)) for k in self.submodels}}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{**config, **{k: keras.saving.deserialize_keras_object(config[k]) for k in cls.submodels}})
 
 
 def to_patches(images, patch_size):
     """(n, H, W, C) images -> (n, patches, patch_size**2 * C), patches in row-major order."""
     p, (h, w, c) = patch_size, images.shape[1:]
-    x = ops.reshape(images, (-1, h // p, p, w // p, p, c))
-    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+    x = ops.transpose(ops.reshape(images, (-1, h // p, p, w // p, p, c)), (0, 1, 3, 2, 4, 5))
     return ops.reshape(x, (-1, (h // p) * (w // p), p * p * c))
 
 
 def from_patches(patches, patch_size, grid):
     """The inverse of :func:`to_patches`: (n, gh * gw, p * p * C) -> (n, gh * p, gw * p, C)."""
-    p, (gh, gw) = patch_size, grid
-    c = patches.shape[-1] // (p * p)
-    x = ops.reshape(patches, (-1, gh, gw, p, p, c))
-    x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+    p, (gh, gw), c = patch_size, grid, patches.shape[-1] // (patch_size * patch_size)
+    x = ops.transpose(ops.reshape(patches, (-1, gh, gw, p, p, c)), (0, 1, 3, 2, 4, 5))
     return ops.reshape(x, (-1, gh * p, gw * p, c))
 
 
 def masked_mse(images, prediction, mask, patch_size, norm_pix_loss=False):
-    """Per example: (mean squared error over the hidden patches, the same over the visible ones).
-
-    ``mask`` is 1/True for hidden patches, per patch (n, patches) or per pixel (n, H, W, 1), as
-    :meth:`MaskedAutoencoder.reconstruct` returns it. With ``norm_pix_loss`` each target patch
-    is normalised to mean 0, variance 1 first.
-    """
-    target = to_patches(ops.cast(images, "float32"), patch_size)
-    pred = to_patches(ops.cast(prediction, "float32"), patch_size)
+    """Per example: (mean squared error over the hidden patches, the same over the visible ones). ``mask``: 1/True where
+    hidden, per patch (n, patches) or per pixel (n, H, W, 1); ``norm_pix_loss``: targets normalised per patch first."""
+    target, pred = (to_patches(ops.cast(v, "float32"), patch_size) for v in (images, prediction))
     if norm_pix_loss:
-        mean, var = ops.mean(target, axis=-1, keepdims=True), ops.var(target, axis=-1, keepdims=True)
-        target = (target - mean) / ops.sqrt(var + 1e-6)
+        target = (target - ops.mean(target, -1, keepdims=True)) / ops.sqrt(ops.var(target, -1, keepdims=True) + 1e-6)
     mask = ops.cast(mask, "float32")
-    if len(mask.shape) > 2:  # a pixel mask: one value per patch
-        mask = ops.max(to_patches(mask, patch_size), axis=-1)
+    mask = ops.max(to_patches(mask, patch_size), axis=-1) if len(mask.shape) > 2 else mask  # a pixel mask: one per patch
     err = ops.mean(ops.square(pred - target), axis=-1)  # (n, patches)
-    hidden = ops.sum(err * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
-    visible = ops.sum(err * (1.0 - mask), axis=1) / ops.maximum(ops.sum(1.0 - mask, axis=1), 1.0)
-    return hidden, visible
+    mean = lambda m: ops.sum(err * m, axis=1) / ops.maximum(ops.sum(m, axis=1), 1.0)
+    return mean(mask), mean(1.0 - mask)
 
 
 @keras.saving.register_keras_serializable(package="aelib")
-class Patchify(keras.layers.Layer):
-    """Images (n, H, W, C) -> a sequence of flattened patches (n, (H/p) * (W/p), p * p * C)."""
+class Patchify(layers.Layer):
+    """Images (n, H, W, C) -> patches (n, (H/p) * (W/p), p * p * C), row-major. Args: ``patch_size`` (p). Returns: the
+    patches. Raises: ValueError for an invalid ``patch_size``. Example: ``Patchify(4)(images)``: 49 for 28x28 images."""
 
     def __init__(self, patch_size, **kwargs):
         super().__init__(**kwargs)
-        self.patch_size = check_positive_int("patch_size", patch_size, example=4)
+        self.patch_size = check_int("patch_size", patch_size, example=4)
 
     def call(self, images):
         return to_patches(images, self.patch_size)
-
-    def compute_output_shape(self, input_shape):
-        n, h, w, c = input_shape
-        p = self.patch_size
-        return (n, (h // p) * (w // p), p * p * c)
 
     def get_config(self):
         return {**super().get_config(), "patch_size": self.patch_size}
 
 
 @keras.saving.register_keras_serializable(package="aelib")
-class Unpatchify(keras.layers.Layer):
-    """The inverse of :class:`Patchify`, for a grid of ``grid = (rows, columns)`` patches."""
+class Unpatchify(layers.Layer):
+    """The inverse of :class:`Patchify`. Args: ``patch_size`` (p), ``grid`` (rows, columns). Returns: images (n, rows * p,
+    columns * p, C). Raises: ValueError for an invalid ``patch_size``. Example: ``Unpatchify(4, (7, 7))(patches)``."""
 
     def __init__(self, patch_size, grid, **kwargs):
         super().__init__(**kwargs)
-        self.patch_size = check_positive_int("patch_size", patch_size, example=4)
-        self.grid = tuple(int(g) for g in grid)
+        self.patch_size, self.grid = check_int("patch_size", patch_size, example=4), tuple(int(g) for g in grid)
 
     def call(self, patches):
         return from_patches(patches, self.patch_size, self.grid)
-
-    def compute_output_shape(self, input_shape):
-        p, (gh, gw) = self.patch_size, self.grid
-        return (input_shape[0], gh * p, gw * p, input_shape[-1] // (p * p))
 
     def get_config(self):
         return {**super().get_config(), "patch_size": self.patch_size, "grid": list(self.grid)}
 
 
 @keras.saving.register_keras_serializable(package="aelib")
-class PositionEmbedding(keras.layers.Layer):
-    """Adds a learned vector to each position of a (n, positions, dim) sequence."""
+class PositionEmbedding(layers.Layer):
+    """Adds a learned vector to each position of a (n, positions, dim) sequence. Args: the ``Layer`` keywords. Returns:
+    ``tokens + embedding`` when called. Raises: nothing of its own. Example: ``PositionEmbedding()(tokens)``."""
 
     def build(self, input_shape):
-        self.embedding = self.add_weight(
-            shape=tuple(input_shape[1:]), initializer=keras.initializers.RandomNormal(stddev=0.02), name="embedding"
-        )
+        init = keras.initializers.RandomNormal(stddev=0.02)
+        self.embedding = self.add_weight(shape=tuple(input_shape[1:]), initializer=init, name="embedding")
 
     def call(self, tokens):
         return tokens + ops.cast(self.embedding, tokens.dtype)[None]
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
 
 @keras.saving.register_keras_serializable(package="aelib")
-class MaskToken(keras.layers.Layer):
-    """``[tokens (n, positions, dim), mask (n, positions)]`` -> the tokens, with one shared
-    learned vector wherever ``mask`` is 1 (a hidden patch)."""
+class MaskToken(layers.Layer):
+    """``[tokens (n, positions, dim), mask (n, positions)]`` -> the tokens, a shared learned vector where ``mask`` is 1.
+    Args: the ``Layer`` keywords. Returns: those tokens. Raises: nothing of its own. Example: ``MaskToken()([t, m])``."""
 
     def build(self, input_shape):
-        self.token = self.add_weight(
-            shape=(input_shape[0][-1],), initializer=keras.initializers.RandomNormal(stddev=0.02), name="token"
-        )
+        init = keras.initializers.RandomNormal(stddev=0.02)
+        self.token = self.add_weight(shape=(input_shape[0][-1],), initializer=init, name="token")
 
     def call(self, inputs):
-        tokens, mask = inputs
-        mask = ops.cast(mask, tokens.dtype)[..., None]
+        tokens, mask = inputs[0], ops.cast(inputs[1], inputs[0].dtype)[..., None]
         return tokens * (1.0 - mask) + ops.cast(self.token, tokens.dtype) * mask
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
 
 
 def transformer_block(x, num_heads, mlp_dim, name):
     """Pre-norm Transformer block: x + attention(norm(x)), then x + MLP(norm(x))."""
-    dim = x.shape[-1]
     h = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_1")(x)
-    h = layers.MultiHeadAttention(num_heads, dim // num_heads, name=f"{name}_attention")(h, h)
+    h = layers.MultiHeadAttention(num_heads, x.shape[-1] // num_heads, name=f"{name}_attention")(h, h)
     x = layers.Add(name=f"{name}_add_1")([x, h])
     h = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_2")(x)
     h = layers.Dense(mlp_dim, activation="gelu", name=f"{name}_mlp_1")(h)
-    h = layers.Dense(dim, name=f"{name}_mlp_2")(h)
+    h = layers.Dense(x.shape[-1], name=f"{name}_mlp_2")(h)
     return layers.Add(name=f"{name}_add_2")([x, h])
 
 
 def hidden_count(mask_ratio, n_patches, name="mask_ratio"):
     """round(mask_ratio * n_patches), checked to leave at least one patch hidden and one visible."""
-    check_fraction(name, mask_ratio, open_low=True, open_high=True)
-    n_hidden = int(round(mask_ratio * n_patches))
+    n_hidden = int(round(check_number(name, mask_ratio, 0.0, 1.0, open_low=True) * n_patches))
     if not 1 <= n_hidden <= n_patches - 1:
         raise ValueError(
             f"{name}={mask_ratio} hides {n_hidden} of {n_patches} patches; at least one must be hidden and one "
@@ -178,115 +306,90 @@ def hidden_count(mask_ratio, n_patches, name="mask_ratio"):
 
 @keras.saving.register_keras_serializable(package="aelib")
 class MaskedAutoencoder(LossTermsModel):
-    """Patch embedding + Transformer encoder on the visible patches, Transformer decoder on all.
+    """Patch embedding and Transformer encoder on the visible patches, Transformer decoder on all; loss built in.
 
-    ``fit``/``evaluate`` report ``loss`` (the mean squared error per pixel on the hidden
-    patches, with a fresh random mask per image and step) and ``visible_mse`` (the same on the
-    visible patches: a diagnostic; it stays high, since nothing trains the decoder's output on a
-    patch it sees). ``predict`` (:meth:`call`) is deterministic and predicts every patch from its
-    context, under fixed masks; the "encoder" sees every patch (no mask).
+    ``fit(x)`` hides a fresh random ``mask_ratio`` of the patches of each image at every step; ``loss`` is the mean
+    squared error per pixel on the hidden patches, ``visible_mse`` the same on the visible ones (a diagnostic: nothing
+    trains the output on a patch the encoder sees); ``evaluate(x)`` likewise. ``predict(x)`` (``call(x)``) predicts
+    every patch from the others, never from itself, deterministically: it runs ceil(patches / n_hidden) masked passes
+    (2 at ``mask_ratio=0.75`` with 49 patches) under the fixed masks of :meth:`fixed_masks`, which together hide every
+    patch, and returns for each patch the mean of the passes that hid it. The "encoder" sees every patch (features).
 
-    The sub-model "encoder" holds "patch_embedding" (images -> position-embedded tokens) and
-    "encoder_transformer" (tokens -> tokens, any number of them); the "decoder" takes
-    ``[tokens (n, patches, latent_dim), mask (n, patches)]`` and returns images.
+    Args: ``encoder`` (images -> features, with sub-models "patch_embedding" and "encoder_transformer"), ``decoder``
+    (``[tokens (n, patches, dim), mask (n, patches), 1 = hidden]`` -> images), ``patch_size``, ``mask_ratio``,
+    ``norm_pix_loss``, ``seed`` (as :func:`masked_autoencoder`'s). Returns: the predicted images when called (in
+    training ``(prediction, mask)``, what the loss needs). Raises: ValueError for an invalid argument, or
+    ``compile(loss=...)``, ``metrics=`` or a target ``y``. Example: ``masked_autoencoder((28, 28, 1), 64)``.
     """
 
     term_names = ("loss", "visible_mse")
+    patch_embedding = property(lambda self: self.encoder.get_layer("patch_embedding"), doc="Images -> tokens.")
+    transformer = property(lambda self: self.encoder.get_layer("encoder_transformer"), doc="The encoder's blocks.")
 
     def __init__(self, encoder, decoder, patch_size, mask_ratio=0.75, norm_pix_loss=False, seed=None, **kwargs):
         super().__init__(encoder, decoder, **kwargs)
-        self.patch_size = check_positive_int("patch_size", patch_size, example=4)
+        self.patch_size = check_int("patch_size", patch_size, example=4)
         self.n_patches = int(decoder.inputs[0].shape[1])
         self.n_hidden = hidden_count(mask_ratio, self.n_patches)
         self.mask_ratio, self.norm_pix_loss, self.seed = float(mask_ratio), bool(norm_pix_loss), seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    @property
-    def patch_embedding(self):
-        return self.encoder.get_layer("patch_embedding")
-
-    @property
-    def transformer(self):
-        return self.encoder.get_layer("encoder_transformer")
-
     def call(self, inputs, training=False):
-        """Every patch predicted from the others: the images go through the masked forward pass
-        under fixed masks (the same for every image and call) that hide ``n_hidden`` patches
-        each and together hide every patch at least once; each patch's prediction is the mean
-        over the passes that hid it. Deterministic, and what the model was trained to do (it is
-        never trained to reproduce a patch it sees)."""
-        n = ops.shape(inputs)[0]
+        if training:  # a fresh random mask per image and step
+            return self.masked_forward(inputs, self._noise(inputs), self.n_hidden, training=True)
         total = count = 0.0
-        for noise in self._fixed_masks():
-            noise = ops.broadcast_to(ops.convert_to_tensor(noise[None]), (n, self.n_patches))
-            prediction, mask = self.masked_forward(inputs, noise, self.n_hidden, training=training)
-            total = total + to_patches(prediction, self.patch_size) * mask[..., None]
-            count = count + mask[..., None]
-        grid = (inputs.shape[1] // self.patch_size, inputs.shape[2] // self.patch_size)
-        return from_patches(total / count, self.patch_size, grid)
+        for noise in self.fixed_masks():  # each patch predicted from the others (see the class docstring)
+            noise = ops.broadcast_to(ops.convert_to_tensor(noise[None]), (ops.shape(inputs)[0], self.n_patches))
+            prediction, mask = self.masked_forward(inputs, noise, self.n_hidden)
+            total, count = total + to_patches(prediction, self.patch_size) * mask[..., None], count + mask[..., None]
+        return from_patches(total / count, self.patch_size, [side // self.patch_size for side in inputs.shape[1:3]])
 
-    def _fixed_masks(self):
-        """ceil(patches / n_hidden) masks (1 = hidden) that hide consecutive runs of a fixed
-        permutation of the patches, wrapping around, so that every patch is hidden at least once."""
-        order = np.random.default_rng(0).permutation(self.n_patches)
-        masks = []
-        for start in range(0, self.n_patches, self.n_hidden):
-            mask = np.zeros(self.n_patches, "float32")
-            mask[order[(start + np.arange(self.n_hidden)) % self.n_patches]] = 1.0
-            masks.append(mask)
-        return masks
+    def _noise(self, x):
+        return keras.random.uniform((ops.shape(x)[0], self.n_patches), seed=self.seed_generator)
+
+    def fixed_masks(self):
+        """``predict``'s masks (1 = hidden): runs of ``n_hidden`` patches of a fixed permutation, hiding every patch."""
+        order, n, k = np.random.default_rng(0).permutation(self.n_patches), self.n_hidden, -(-self.n_patches // self.n_hidden)
+        hidden = order[(np.arange(k)[:, None] * n + np.arange(n)) % self.n_patches]  # (masks, n_hidden) patch numbers
+        return np.stack([np.isin(np.arange(self.n_patches), h) for h in hidden]).astype("float32")
 
     def masked_forward(self, images, noise, n_hidden, training=False):
-        """Hide, in each image, the ``n_hidden`` patches with the largest ``noise`` (n, patches);
-        encode the others, decode all. Returns (prediction, mask), mask 1 on hidden patches."""
+        """(prediction, mask 1 where hidden): the ``n_hidden`` patches of largest ``noise`` (n, patches) hidden."""
         tokens = self.patch_embedding(images, training=training)  # (n, patches, dim)
         order = ops.argsort(noise, axis=1)  # patches by increasing noise: the first n_visible are seen
         select = ops.one_hot(order[:, : self.n_patches - n_hidden], self.n_patches, dtype=tokens.dtype)
         encoded = self.transformer(ops.matmul(select, tokens), training=training)  # (n, visible, dim) only
-        # back in patch order (the transposed selection), zeros where hidden: the decoder's mask token goes there
-        full = ops.matmul(ops.transpose(select, (0, 2, 1)), encoded)
+        full = ops.matmul(ops.transpose(select, (0, 2, 1)), encoded)  # back in patch order, zeros where hidden
         mask = 1.0 - ops.cast(ops.sum(select, axis=1), "float32")
         return self.decoder([full, mask], training=training), mask
 
-    def loss_terms(self, x, sample_weight=None, training=False):
-        noise = keras.random.uniform((ops.shape(x)[0], self.n_patches), seed=self.seed_generator)
-        prediction, mask = self.masked_forward(x, noise, self.n_hidden, training=training)
+    def loss_terms(self, x, y_pred, sample_weight=None, training=False):
+        prediction, mask = y_pred if training else self.masked_forward(x, self._noise(x), self.n_hidden)
         hidden, visible = masked_mse(x, prediction, mask, self.patch_size, self.norm_pix_loss)
         return {"loss": batch_mean(hidden, sample_weight), "visible_mse": batch_mean(visible, sample_weight)}
 
-    # ---- for notebooks -------------------------------------------------------------------
     def reconstruct(self, images, mask_ratio=None, seed=0, batch_size=256):
-        """Hide a random ``mask_ratio`` of the patches of each image (default: the training
-        ratio; ``seed`` fixes which) and predict them. Returns ``(reconstruction, mask)``:
-        the decoder's output for every patch, shape of ``images``, and a boolean pixel mask
-        (n, H, W, 1), True where hidden; ``np.where(mask, reconstruction, images)`` pastes the
-        visible pixels back. (With ``norm_pix_loss`` the predictions are normalised patches.)"""
+        """Hide a random ``mask_ratio`` of the patches of each image (default: the training ratio; ``seed`` fixes which)
+        and predict them. Returns ``(reconstruction, mask)``: the decoder's output (normalised patches with
+        ``norm_pix_loss``) and a boolean pixel mask (n, H, W, 1), True where hidden: ``np.where(mask, reconstruction,
+        images)`` pastes the visible pixels back."""
         n_hidden = self.n_hidden if mask_ratio is None else hidden_count(mask_ratio, self.n_patches)
-        images = np.asarray(images, "float32")
+        images, p = np.asarray(images, "float32"), self.patch_size
         noise = np.random.default_rng(seed).random((len(images), self.n_patches)).astype("float32")
-        preds, masks = [], []
-        for s in range(0, len(images), batch_size):
-            pred, mask = self.masked_forward(images[s : s + batch_size], noise[s : s + batch_size], n_hidden)
-            preds.append(ops.convert_to_numpy(pred))
-            masks.append(ops.convert_to_numpy(mask))
-        mask = np.concatenate(masks).astype(bool)  # (n, patches)
-        p, (h, w) = self.patch_size, images.shape[1:3]
-        mask = mask.reshape(-1, h // p, w // p).repeat(p, axis=1).repeat(p, axis=2)[..., None]
-        return np.concatenate(preds), mask
+        starts = range(0, len(images), batch_size)
+        parts = [self.masked_forward(images[s : s + batch_size], noise[s : s + batch_size], n_hidden) for s in starts]
+        mask = np.concatenate([ops.convert_to_numpy(m) for _, m in parts]).astype(bool)  # (n, patches)
+        mask = mask.reshape(-1, images.shape[1] // p, images.shape[2] // p).repeat(p, axis=1).repeat(p, axis=2)[..., None]
+        return np.concatenate([ops.convert_to_numpy(r) for r, _ in parts]), mask
 
     def encode_tokens(self, x, batch_size=256):
         """The encoder's output token of every patch, nothing hidden: (n, patches, latent_dim)."""
-        tokens = keras.Model(self.encoder.inputs, self.encoder.get_layer("features").input)
+        tokens = keras.Model(self.encoder.inputs, self.encoder.get_layer("features").input)  # before the pooling
         return tokens.predict(x, batch_size=batch_size, verbose=0)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "patch_size": self.patch_size,
-            "mask_ratio": self.mask_ratio,
-            "norm_pix_loss": self.norm_pix_loss,
-            "seed": self.seed,
-        }
+        names = ("patch_size", "mask_ratio", "norm_pix_loss", "seed")
+        return {**super().get_config(), **{name: getattr(self, name) for name in names}}
 
 
 @checked_arguments
@@ -305,80 +408,63 @@ def masked_autoencoder(
     seed=None,
     name="masked_autoencoder",
 ):
-    """A masked autoencoder (uncompiled; compile with just an optimizer), sub-models "encoder"
-    (images -> features (n, latent_dim), every patch seen) and "decoder" (``[tokens, mask]`` ->
-    images).
+    """A masked autoencoder, uncompiled: sub-models "encoder" (images -> features (n, latent_dim), every patch seen) and
+    "decoder" (``[tokens, mask]`` -> images).
 
     Args:
-        input_shape: ``(height, width, channels)``, both sides multiples of ``patch_size``.
-        latent_dim: width of the encoder's tokens, and so of the features (a multiple of
-            ``num_heads``), e.g. 64.
-        patch_size: side of the square patches (4 cuts 28x28 into 7x7 = 49 patches).
-        mask_ratio: fraction of the patches hidden per image in training, in (0, 1); the
-            paper's 0.75 works on small images too.
-        depth, num_heads, mlp_ratio: the encoder's Transformer blocks, attention heads, and
-            MLP width as a multiple of ``latent_dim``.
-        decoder_dim, decoder_depth, decoder_heads: the (lighter) decoder's width, blocks and
-            heads.
-        norm_pix_loss: compute the loss on per-patch normalised pixels.
-        seed: seed of the random masks.
+        input_shape: ``(height, width, channels)``, both sides multiples of ``patch_size`` (4 cuts 28x28 into 49).
+        latent_dim: width of the encoder's tokens and so of the features (a multiple of ``num_heads``), e.g. 64.
+        mask_ratio: fraction of the patches hidden per image in training, in (0, 1) (0.75 as in the paper).
+        depth, num_heads, mlp_ratio: the encoder's Transformer blocks, attention heads, and MLP width as a multiple of
+            ``latent_dim``; decoder_dim, decoder_depth, decoder_heads: the (lighter) decoder's width, blocks, heads.
+        norm_pix_loss: the loss on per-patch normalised pixels; seed: seed of the random masks; name: the model's name.
+
+    Returns:
+        An uncompiled :class:`MaskedAutoencoder` (compile it with an optimizer alone): ``fit(x)`` trains it to fill in
+        hidden patches of ``x``; ``predict`` is the mean of a few masked passes (see the class).
+
+    Raises:
+        ValueError: for an invalid or unknown argument, naming it and what would work.
+
+    Example::
+
+        mae = masked_autoencoder((28, 28, 1), latent_dim=64, patch_size=4, mask_ratio=0.75)
+        mae.compile(optimizer="adam")
+        mae.fit(x_train, epochs=10, batch_size=128)  # loss, visible_mse
+        features = mae.encoder.predict(x_test)       # (n, 64)
+        filled, mask = mae.reconstruct(x_test[:8])   # the hidden patches filled in, and where they are
     """
     input_shape = check_shape(input_shape, (3,), "an image (height, width, channels)")
-    check_positive_int("latent_dim", latent_dim, example=64)
-    patch_size = check_positive_int("patch_size", patch_size, example=4)
-    height, width, channels = input_shape
-    if height % patch_size or width % patch_size:
-        divisors = [p for p in range(1, min(height, width) + 1) if height % p == 0 and width % p == 0]
-        raise ValueError(
-            f"patch_size={patch_size} does not divide the image sides {height}x{width}; use one of {divisors}, "
-            "or pad or crop the images to a multiple of it."
-        )
-    grid = (height // patch_size, width // patch_size)
+    (height, width, channels), p = input_shape, check_int("patch_size", patch_size, example=4)
+    if height % p or width % p:
+        divisors = [d for d in range(1, min(height, width) + 1) if height % d == 0 and width % d == 0]
+        raise ValueError(f"patch_size={p} does not divide the image sides {height}x{width}; use one of {divisors}, or crop.")
+    grid = (height // p, width // p)
     hidden_count(mask_ratio, grid[0] * grid[1])
-    for key, value in (
-        ("depth", depth),
-        ("mlp_ratio", mlp_ratio),
-        ("decoder_dim", decoder_dim),
-        ("decoder_depth", decoder_depth),
-    ):
-        check_positive_int(key, value, example=2)
-    for key, heads, dim, dim_name in (
-        ("num_heads", num_heads, latent_dim, "latent_dim"),
-        ("decoder_heads", decoder_heads, decoder_dim, "decoder_dim"),
-    ):
-        check_positive_int(key, heads, example=4)
-        if dim % heads:
-            raise ValueError(
-                f"{key}={heads} must divide {dim_name}={dim} (each head gets {dim_name} / {key} dimensions), e.g. {key}=4 with {dim_name}=64."
-            )
-
+    for key, value in dict(depth=depth, mlp_ratio=mlp_ratio, decoder_dim=decoder_dim, decoder_depth=decoder_depth).items():
+        check_int(key, value, example=2)
+    by_heads = {"num_heads": (num_heads, "latent_dim", latent_dim), "decoder_heads": (decoder_heads, "decoder_dim", decoder_dim)}
+    for key, (heads, dim_name, dim) in by_heads.items():
+        if check_int(dim_name, dim, example=64) % check_int(key, heads, example=4):
+            raise ValueError(f"{key}={heads} must divide {dim_name}={dim}: each head gets {dim_name} / {key} dimensions.")
     images = keras.Input(input_shape, name="encoder_input")
-    tokens = layers.Dense(latent_dim, name="patch_projection")(Patchify(patch_size, name="patches")(images))
+    tokens = layers.Dense(latent_dim, name="patch_projection")(Patchify(p, name="patches")(images))
     embed = keras.Model(images, PositionEmbedding(name="position_embedding")(tokens), name="patch_embedding")
-
-    sequence = keras.Input((None, latent_dim), name="tokens")  # any number of (visible) tokens
-    x = sequence
+    x = sequence = keras.Input((None, latent_dim), name="tokens")  # any number of (visible) tokens
     for i in range(depth):
         x = transformer_block(x, num_heads, mlp_ratio * latent_dim, name=f"encoder_block_{i}")
-    transformer = keras.Model(
-        sequence, layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x), name="encoder_transformer"
-    )
-    features = layers.GlobalAveragePooling1D(name="features")(transformer(embed(images)))
-    encoder = keras.Model(images, features, name="encoder")
-
-    n_patches = grid[0] * grid[1]
-    tokens = keras.Input((n_patches, latent_dim), name="decoder_tokens")
-    mask = keras.Input((n_patches,), name="decoder_mask")
+    x = layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
+    transformer = keras.Model(sequence, x, name="encoder_transformer")
+    encoder = keras.Model(images, layers.GlobalAveragePooling1D(name="features")(transformer(embed(images))), name="encoder")
+    n = grid[0] * grid[1]
+    tokens, mask = keras.Input((n, latent_dim), name="decoder_tokens"), keras.Input((n,), name="decoder_mask")
     x = layers.Dense(decoder_dim, name="decoder_projection")(tokens)
     x = PositionEmbedding(name="decoder_position_embedding")(MaskToken(name="mask_token")([x, mask]))
     for i in range(decoder_depth):
         x = transformer_block(x, decoder_heads, mlp_ratio * decoder_dim, name=f"decoder_block_{i}")
     x = layers.LayerNormalization(epsilon=1e-6, name="decoder_norm")(x)
-    x = layers.Dense(patch_size * patch_size * channels, name="patch_pixels")(x)
-    decoder = keras.Model([tokens, mask], Unpatchify(patch_size, grid, name="reconstruction")(x), name="decoder")
-
-    model = MaskedAutoencoder(
-        encoder, decoder, patch_size, mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, seed=seed, name=name
-    )
+    x = layers.Dense(p * p * channels, name="patch_pixels")(x)
+    decoder = keras.Model([tokens, mask], Unpatchify(p, grid, name="reconstruction")(x), name="decoder")
+    model = MaskedAutoencoder(encoder, decoder, p, mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, seed=seed, name=name)
     model.build((None,) + input_shape)
     return model

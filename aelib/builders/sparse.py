@@ -1,76 +1,430 @@
 """Sparse autoencoder: a code in which only a few units are active for any one input.
 
-Use it to learn an over-complete dictionary of parts (strokes, edges, textures) that can be
-read one unit at a time. Two penalties are offered:
+To use it without aelib, copy this one file into your project: it needs only keras and numpy. Its classes are
+registered under the package name "aelib": keep it to load ``.keras`` files saved by aelib, or rename it (every
+``package="aelib"``) for your own. The blocks marked ``# Copied from`` are repeated in other aelib files on purpose.
 
-- ``sparsity="kl"``: the KL divergence between a target activation ``target`` (rho, e.g. 0.05)
-  and each unit's mean activation over the batch, with sigmoid code units (Ng's sparse AE);
-- ``sparsity="l1"``: an L1 penalty on the code activations (summed over units, averaged over
-  the batch), with ReLU code units, which drives many activations to exactly zero.
-
-Both penalties are explicit registered layers (:class:`~aelib.layers.KLSparsity`,
-:class:`~aelib.layers.L1Sparsity`), so their strength means the same on every Keras version
-(Keras' own ``activity_regularizer`` was divided by the batch size only from early 2026 on).
-
-Example::
-
-    sae = aelib.sparse_autoencoder((28, 28, 1), latent_dim=256, sparsity="kl", target=0.05)
-    sae.compile(optimizer="adam", loss="mse")
-    sae.fit(x_train, x_train, epochs=10)
+It learns an over-complete dictionary of parts (strokes, edges) that can be read one unit at a time. Two
+penalties, as explicit layers whose strength means the same on every Keras version (Keras' ``activity_regularizer``
+is divided by the batch size only since early 2026): :class:`KLSparsity` (sigmoid code units pushed towards a
+mean activation ``target``, Ng's sparse autoencoder) and :class:`L1Sparsity` (ReLU units, many exactly zero).
 """
 
+import difflib
+import functools
+import inspect
+import math
+import warnings
+
 import keras
-
-from ..checks import check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
-from ..layers import KLSparsity, L1Sparsity
-from .base import join
-from .dense import dense_decoder, dense_encoder
+import numpy as np
+from keras import layers, ops
 
 
+# Copied from aelib.builders.base.check_shape
+def check_shape(input_shape, ranks, what):
+    """``input_shape`` as a tuple of positive ints whose length is in ``ranks``; ValueError otherwise."""
+    ok = isinstance(input_shape, (tuple, list)) and len(input_shape) in ranks
+    if not ok or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0 for d in input_shape):
+        raise ValueError(f"input_shape={input_shape!r} is not valid: expected {what}, positive integers, no batch axis.")
+    return tuple(int(d) for d in input_shape)
+
+
+# Copied from aelib.builders.base.check_int
+def check_int(name, value, example=32, low=1):
+    """An integer >= ``low`` (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}, e.g. {example}.")
+    return int(value)
+
+
+# Copied from aelib.builders.base.check_units
+def check_units(name, units, allow_empty=True):
+    """Layer sizes: a tuple of positive ints (an int is one layer; ``()`` only if ``allow_empty``)."""
+    units = (units,) if isinstance(units, (int, np.integer)) else units
+    ok = isinstance(units, (list, tuple)) and (allow_empty or len(units) > 0)
+    if not ok or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or u <= 0 for u in units):
+        raise ValueError(f"{name}={units!r} must be a sequence of positive integers, e.g. (256, 128).")
+    return tuple(int(u) for u in units)
+
+
+# Copied from aelib.builders.base.check_choice
+def check_choice(name, value, choices):
+    """One of ``choices``; the error suggests the closest."""
+    if value not in choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        raise ValueError(f"{name}={value!r} is not one of {tuple(choices)}." + (f" Did you mean {close[0]!r}?" if close else ""))
+    return value
+
+
+# Copied from aelib.builders.base.check_number
+def check_number(name, value, low=0.0, high=math.inf, open_low=False, open_high=True):
+    """A real number between ``low`` and ``high`` (each end open or closed), as a float."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and not math.isnan(value)
+    if not (ok and (value > low if open_low else value >= low) and (value < high if open_high else value <= high)):
+        interval = f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+        raise ValueError(f"{name}={value!r} must be a number in {interval}.")
+    return float(value)
+
+
+# Copied from aelib.builders.base.check_activation
+def check_activation(name, value):
+    """A Keras activation name or callable, or None (linear)."""
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}={value!r} is not a Keras activation: use e.g. 'relu', 'sigmoid' or None.") from None
+    return value
+
+
+# Copied from aelib.builders.base.checked_arguments
+def checked_arguments(builder=None, renamed=None):
+    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
+    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    if builder is None:
+        return functools.partial(checked_arguments, renamed=renamed)
+    params = inspect.signature(builder).parameters
+    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        for old in [k for k in kwargs if k in (renamed or {})]:
+            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            kwargs[renamed[old]] = kwargs.pop(old)
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        if unknown:
+            hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
+            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+        return builder(*args, **kwargs)
+
+    return wrapper
+
+
+# Copied from aelib.builders.base.check_finite
+def check_finite(data, name):
+    """Refuse NaN or inf in an array or a (nested) list, tuple or dict of arrays, naming the first bad index (anything
+    else, such as a ``tf.data.Dataset``, is left alone: it cannot be read without consuming it)."""
+    if isinstance(data, (dict, list, tuple)):
+        return [check_finite(v, f"{name}[{k!r}]") for k, v in (data.items() if isinstance(data, dict) else enumerate(data))]
+    array = np.asarray(data) if hasattr(data, "__array__") else np.zeros(0)
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{name} holds {array[index]} at index {index} (the first of {int((~np.isfinite(array)).sum())} NaN or inf values). "
+            "Training on it would make every weight NaN: drop or impute those entries first (e.g. np.nan_to_num)."
+        )
+
+
+# Copied from aelib.builders.base.TrainingDivergedError
+class TrainingDivergedError(FloatingPointError):
+    """A loss term became NaN or inf during ``fit`` (a ``FloatingPointError``)."""
+
+
+# Copied from aelib.builders.base.StopOnNaN
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops ``fit`` when a logged loss term (a name ending in "loss") is NaN or inf, naming it, the epoch and the step
+    (when only the total is bad: the penalties added to it). Every aelib ``fit`` adds this callback."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = {k: float(np.mean(ops.convert_to_numpy(v))) for k, v in (logs or {}).items() if k.endswith("loss")}
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        finite = ", ".join(f"{k} {v:.4g}" for k, v in values.items() if k not in bad)
+        what = " and ".join(k for k in bad if k != "loss") or ("the penalties (regularisers, add_loss)" if finite else "loss")
+        if bad:  # raising stops fit
+            raise TrainingDivergedError(
+                f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
+                + f" (still finite: {finite})" * bool(finite)
+                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
+                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+            )
+
+
+# Copied from aelib.builders.base.CheckedFit
+class CheckedFit:
+    """Keras' ``compile``/``fit``/``evaluate`` with an autoencoder's conventions: ``fit(x)`` trains to reconstruct
+    ``x`` (its target is its input; ``validation_data=x_val`` likewise), ``fit(x, y)`` takes another target (denoising
+    from pairs of noisy and clean images); ``compile`` needs a ``loss`` (without one only the penalties would train);
+    NaN or inf in the data is refused before training, and :class:`StopOnNaN` stops a diverging ``fit``."""
+
+    def compile(self, optimizer="rmsprop", loss=None, **kwargs):
+        if loss is None:
+            raise ValueError(f"{type(self).__name__} needs a reconstruction loss, e.g. compile(optimizer='adam', loss='mse').")
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _target(self, x, y, sample_weight, names=("x", "y", "sample_weight")):
+        for value, name in zip((x, y, sample_weight), names):
+            check_finite(value, name)
+        return x if y is None and (isinstance(x, (list, tuple)) or hasattr(x, "__array__")) else y
+
+    def fit(self, *args, **kwargs):
+        a = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments  # x, y, epochs, ... as given
+        a.pop("self")
+        a["y"] = self._target(a.get("x"), a.get("y"), a.get("sample_weight"))
+        val = a.get("validation_data")
+        if isinstance(val, (tuple, list)) or hasattr(val, "__array__"):
+            val = (list(val) if isinstance(val, (tuple, list)) else [val]) + [None] * 3
+            a["validation_data"] = (val[0], self._target(*val[:3], [f"validation_data[{i}]" for i in range(3)]), val[2])
+        callbacks = list(a.get("callbacks") or [])
+        a["callbacks"] = callbacks + [StopOnNaN()] * (not any(type(c).__name__ == "StopOnNaN" for c in callbacks))
+        return super().fit(**a)
+
+    def evaluate(self, x=None, y=None, sample_weight=None, **kwargs):
+        y = self._target(x, y, sample_weight)
+        return super().evaluate(x, y, sample_weight=sample_weight, **kwargs)
+
+
+# Copied from aelib.builders.base.Autoencoder
+@keras.saving.register_keras_serializable(package="aelib")
+class Autoencoder(CheckedFit, keras.Model):
+    """A functional autoencoder whose sub-models are layers named "encoder" and "decoder" (also ``.encoder`` and
+    ``.decoder``), with :class:`CheckedFit`'s conventions: ``fit(x)`` trains it to reconstruct ``x``.
+
+    Args: ``inputs``, ``outputs`` and ``name``, as for a functional ``keras.Model``.
+    Returns: the reconstruction, when called. Raises: ValueError for a compile without loss, or NaN in the data.
+    Example: ``Autoencoder(inputs, decoder(encoder(inputs)))``, as the builders of this file make it.
+    """
+
+    encoder = property(lambda self: self.get_layer("encoder"), doc="The encoder sub-model.")
+    decoder = property(lambda self: self.get_layer("decoder"), doc="The decoder sub-model.")
+
+
+# Copied from aelib.builders.base.join
+def join(encoder, decoder, input_shape, name, corruption=None):
+    """The :class:`Autoencoder` ``decoder(encoder(inputs))``, behind an optional training-only ``corruption`` layer."""
+    inputs = keras.Input(input_shape, name="input")
+    return Autoencoder(inputs, decoder(encoder(inputs if corruption is None else corruption(inputs))), name=name)
+
+
+# Copied from aelib.builders.dense._weight_penalty
+def _weight_penalty(l1, l2):
+    check_number("l1", l1)
+    check_number("l2", l2)
+    return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+
+
+# Copied from aelib.builders.dense._check_dropout
+def _check_dropout(dropout, hidden_units):
+    if check_number("dropout", dropout, 0.0, 1.0) and not hidden_units:
+        raise ValueError(
+            f"dropout={dropout} needs a hidden layer (it follows hidden layers only): add hidden_units=(256,), or use l1/l2."
+        )
+
+
+# Copied from aelib.builders.dense.dense_stack
+def dense_stack(x, units, activation="relu", dropout=0.0, kernel_regularizer=None, name="dense"):
+    """Dense layers of the given sizes, each followed by dropout when ``dropout > 0``."""
+    for i, u in enumerate(units):
+        x = layers.Dense(u, activation=activation, kernel_regularizer=kernel_regularizer, name=f"{name}_{i}")(x)
+        x = layers.Dropout(dropout, name=f"{name}_dropout_{i}")(x) if dropout else x
+    return x
+
+
+# Copied from aelib.builders.dense.to_output
+def to_output(x, output_shape, output_activation):
+    """Reshape flat outputs to ``output_shape``, then the output activation, last, as a layer of its own (so that a
+    VAE can read the logits just before it)."""
+    x = layers.Reshape(output_shape, name="reshape")(x) if len(output_shape) > 1 else x
+    return x if output_activation is None else layers.Activation(output_activation, name="output_activation")(x)
+
+
+# Copied from aelib.builders.dense.dense_encoder
 @checked_arguments
+def dense_encoder(
+    input_shape,
+    latent_dim,
+    hidden_units=(256,),
+    activation="relu",
+    code_activation=None,
+    dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    name="encoder",
+):
+    """Input -> Flatten -> Dense(hidden_units...) -> Dense(latent_dim): the encoder of :func:`dense_autoencoder`.
+
+    Args: as :func:`dense_autoencoder`'s. Returns: a ``keras.Model`` from inputs to codes (n, latent_dim).
+    Raises: ValueError for an invalid argument. Example: ``dense_encoder((784,), 32).predict(x)``.
+    """
+    input_shape = check_shape(input_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
+    check_int("latent_dim", latent_dim)
+    hidden_units = check_units("hidden_units", hidden_units)
+    check_activation("activation", activation)
+    check_activation("code_activation", code_activation)
+    _check_dropout(dropout, hidden_units)
+    penalty = _weight_penalty(l1, l2)
+    inputs = keras.Input(input_shape, name=f"{name}_input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    x = dense_stack(x, hidden_units, activation, dropout, penalty, name=f"{name}_hidden")
+    return keras.Model(inputs, layers.Dense(latent_dim, code_activation, kernel_regularizer=penalty, name="code")(x), name=name)
+
+
+# Copied from aelib.builders.dense.dense_decoder
+@checked_arguments
+def dense_decoder(
+    latent_dim,
+    output_shape,
+    hidden_units=(256,),
+    activation="relu",
+    output_activation="sigmoid",
+    dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    name="decoder",
+):
+    """Code -> Dense(hidden_units...) -> Dense(prod(output_shape)) -> Reshape(output_shape) -> output activation.
+
+    Args: as :func:`dense_autoencoder`'s; ``hidden_units`` in decoder order. Returns: a ``keras.Model`` from codes
+    to outputs. Raises: ValueError for an invalid argument. Example: ``dense_decoder(32, (28, 28, 1)).predict(z)``.
+    """
+    output_shape = check_shape(output_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
+    check_int("latent_dim", latent_dim)
+    hidden_units = check_units("hidden_units", hidden_units)
+    check_activation("output_activation", output_activation)
+    _check_dropout(dropout, hidden_units)
+    penalty = _weight_penalty(l1, l2)
+    codes = keras.Input((latent_dim,), name=f"{name}_input")
+    x = dense_stack(codes, hidden_units, activation, dropout, penalty, name=f"{name}_hidden")
+    x = layers.Dense(math.prod(output_shape), kernel_regularizer=penalty, name="reconstruction")(x)
+    return keras.Model(codes, to_output(x, output_shape, output_activation), name=name)
+
+
+def renamed(kwargs, old, new, value, owner):
+    """A constructor's renamed argument: ``kwargs[old]`` (removed, with a DeprecationWarning) if given, else ``value``."""
+    if old not in kwargs:
+        return value
+    warnings.warn(f"{owner}({old}=) is deprecated: use {new}=", DeprecationWarning, stacklevel=3)
+    return kwargs.pop(old)
+
+
+def kl_bernoulli(target, rho_hat, eps=1e-7):
+    """KL(target || rho_hat) between Bernoulli distributions, elementwise (in nats)."""
+    rho_hat = ops.clip(ops.cast(rho_hat, "float32"), eps, 1.0 - eps)
+    return target * ops.log(target / rho_hat) + (1.0 - target) * ops.log((1.0 - target) / (1.0 - rho_hat))
+
+
+@keras.saving.register_keras_serializable(package="aelib")
+class KLSparsity(layers.Layer):
+    """Identity layer that adds ``penalty_weight * sum_j KL(target || mean activation of unit j over the batch)``.
+
+    Args:
+        target: the mean activation rho each unit should have, in (0, 1) (units in [0, 1], e.g. sigmoid).
+        penalty_weight: strength of the penalty (formerly ``weight``, accepted with a DeprecationWarning).
+
+    Returns: its input, unchanged; the penalty goes to ``model.losses``.
+
+    Raises: ValueError for a target outside (0, 1) or a negative weight.
+
+    Example: ``codes = KLSparsity(0.05, 3e-3)(layers.Dense(256, "sigmoid")(x))``.
+    """
+
+    def __init__(self, target=0.05, penalty_weight=1e-3, **kwargs):
+        penalty_weight = renamed(kwargs, "weight", "penalty_weight", penalty_weight, "KLSparsity")
+        super().__init__(**kwargs)
+        self.target = check_number("target (the target mean activation, e.g. 0.05)", target, 0.0, 1.0, open_low=True)
+        self.penalty_weight = check_number("penalty_weight", penalty_weight)
+
+    def call(self, inputs):
+        self.add_loss(self.penalty_weight * ops.sum(kl_bernoulli(self.target, ops.mean(inputs, axis=0))))
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "target": self.target, "penalty_weight": self.penalty_weight}
+
+
+@keras.saving.register_keras_serializable(package="aelib")
+class L1Sparsity(layers.Layer):
+    """Identity layer that adds ``penalty_weight * mean over the batch of sum_j |a_j|``: the L1 penalty on activations.
+
+    Args:
+        penalty_weight: strength of the penalty (formerly ``weight``, accepted with a DeprecationWarning).
+
+    Returns: its input, unchanged; the penalty goes to ``model.losses``.
+
+    Raises: ValueError for a negative weight.
+
+    Example: ``codes = L1Sparsity(3e-4)(layers.Dense(256, "relu")(x))``.
+    """
+
+    def __init__(self, penalty_weight=3e-4, **kwargs):
+        penalty_weight = renamed(kwargs, "weight", "penalty_weight", penalty_weight, "L1Sparsity")
+        super().__init__(**kwargs)
+        self.penalty_weight = check_number("penalty_weight", penalty_weight)
+
+    def call(self, inputs):
+        per_example = ops.sum(ops.abs(ops.reshape(inputs, (ops.shape(inputs)[0], -1))), axis=1)
+        self.add_loss(self.penalty_weight * ops.mean(ops.cast(per_example, "float32")))
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "penalty_weight": self.penalty_weight}
+
+
+@checked_arguments(renamed={"weight": "penalty_weight"})
 def sparse_autoencoder(
     input_shape,
     latent_dim,
     sparsity="kl",
     target=0.05,
-    weight=None,
+    penalty_weight=None,
     hidden_units=(),
     activation="relu",
     output_activation="sigmoid",
     name="sparse_autoencoder",
 ):
-    """A dense autoencoder with a sparsity penalty on its code (uncompiled).
+    """A dense autoencoder with a sparsity penalty on its code, uncompiled.
 
     Args:
-        input_shape: ``(features,)`` or an image shape.
-        latent_dim: number of code units; typically over-complete (larger than needed).
-        sparsity: ``"kl"`` or ``"l1"``.
+        input_shape: ``(features,)`` or an image shape ``(height, width[, channels])``.
+        latent_dim: number of code units, typically over-complete (more than needed).
+        sparsity: ``"kl"`` (sigmoid code, :class:`KLSparsity`) or ``"l1"`` (ReLU code, :class:`L1Sparsity`).
         target: the target mean activation rho for ``"kl"`` (ignored for ``"l1"``).
-        weight: strength of the penalty; None picks a default that works with MSE on images
-            in [0, 1] (3e-3 for kl, 3e-4 for l1; a loss per pixel is small, and at 1e-3
-            the L1 penalty already silences nearly every unit).
-        hidden_units: hidden layers between input and code (``()``: the code units read the
-            pixels directly, so their weights can be shown as images).
-        activation: activation of the hidden layers.
-        output_activation: activation of the reconstruction.
+        penalty_weight: strength of the penalty (formerly ``weight``, accepted with a DeprecationWarning); None:
+            3e-3 for kl, 3e-4 for l1, for MSE on images in [0, 1] (at 1e-3 L1 silences nearly every unit).
+        hidden_units: hidden layers between input and code (``()``: code units read the pixels, so their weights
+            can be shown as images); the decoder mirrors them.
+        activation, output_activation: of the hidden layers and of the reconstruction.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` with ``.encoder`` (its output is the penalised code) and ``.decoder``;
+        ``fit(x)`` trains it to reconstruct ``x``, with the penalty added to the loss.
+
+    Raises:
+        ValueError: for an invalid or unknown argument, naming it and what would work.
+
+    Example::
+
+        sae = sparse_autoencoder((28, 28, 1), latent_dim=256, sparsity="kl", target=0.05)
+        sae.compile(optimizer="adam", loss="mse")
+        sae.fit(x_train, epochs=10, batch_size=256)
+        codes = sae.encoder.predict(x_test)  # mean activation near 0.05
     """
     input_shape = check_shape(input_shape, (1, 2, 3), "(features,) or an image (height, width[, channels])")
-    check_positive_int("latent_dim", latent_dim)
     check_choice("sparsity", sparsity, ("kl", "l1"))
     hidden_units = check_units("hidden_units", hidden_units)
-    if weight is None:
-        weight = 3e-3 if sparsity == "kl" else 3e-4
-    check_range("weight", weight, 0.0, float("inf"))
+    penalty_weight = (3e-3 if sparsity == "kl" else 3e-4) if penalty_weight is None else penalty_weight
     if sparsity == "kl":
-        check_range("target", target, 0.0, 1.0, low_inclusive=False)
-        code_activation, penalty = "sigmoid", KLSparsity(target, weight, name="kl_sparsity")
+        code_activation, penalty = "sigmoid", KLSparsity(target, penalty_weight, name="kl_sparsity")
     else:
-        code_activation, penalty = "relu", L1Sparsity(weight, name="l1_sparsity")
-    dense = dense_encoder(
-        input_shape, latent_dim, hidden_units=hidden_units, activation=activation, code_activation=code_activation
-    )
+        code_activation, penalty = "relu", L1Sparsity(penalty_weight, name="l1_sparsity")
+    shared = dict(hidden_units=hidden_units, activation=activation)
+    dense = dense_encoder(input_shape, latent_dim, code_activation=code_activation, **shared)
     encoder = keras.Model(dense.inputs, penalty(dense.outputs[0]), name="encoder")  # the code, then its penalty
     decoder = dense_decoder(
-        latent_dim, input_shape, hidden_units=hidden_units[::-1], activation=activation, output_activation=output_activation
+        latent_dim, input_shape, **{**shared, "hidden_units": hidden_units[::-1]}, output_activation=output_activation
     )
     return join(encoder, decoder, input_shape, name)

@@ -1,187 +1,440 @@
-"""Variational autoencoder (VAE): a generative model with a smooth, sampleable code space.
+"""Variational autoencoder (VAE): a generative model with a smooth code space to sample from.
 
-Use it to generate new data, to interpolate between examples, or whenever the code space itself
-should be continuous. The encoder outputs a Gaussian q(z|x) = N(mean, exp(log_var)) per input;
-the decoder maps a sample z to p(x|z). Training maximises the evidence lower bound (ELBO), i.e.
-minimises, per image and in nats,
+To use it without aelib, copy this one file into your project: it needs only keras and numpy. Its classes are
+registered under the package name "aelib": keep it to load ``.keras`` files saved by aelib, or rename it (every
+``package="aelib"``) for your own. The blocks marked ``# Copied from`` are repeated in other aelib files on purpose.
 
-    loss = reconstruction + beta * KL(q(z|x) || N(0, I))
-
-where the reconstruction term is -log p(x|z) summed over pixels: Bernoulli (binary
-cross-entropy, for images in [0, 1]) or Gaussian with a fixed std ``decoder_std`` (squared
-error). ``beta = 1`` is the true negative ELBO; other values trade reconstruction for a more
-regular code space (beta-VAE). ``beta`` is a variable, so a callback such as :class:`KLWarmup`
-can change it during training.
-
-Example::
-
-    vae = aelib.variational_autoencoder((28, 28, 1), latent_dim=2)
-    vae.compile(optimizer="adam")           # the loss lives in train_step
-    vae.fit(x_train, epochs=30, batch_size=128, validation_data=(x_test, None))
-    images = vae.get_layer("decoder").predict(np.random.normal(size=(16, 2)))
+The encoder gives q(z|x) = N(mean, exp(log_var)), the decoder p(x|z); training minimises, per example in nats,
+``reconstruction + beta * KL(q(z|x) || N(0, I))``: -log p(x|z), Bernoulli (from logits) or Gaussian, plus the KL.
 """
+
+import difflib
+import functools
+import inspect
+import math
+import warnings
 
 import keras
 import numpy as np
-from keras import ops
-
-from ..callbacks import KLWarmup  # noqa: F401  (re-exported: the VAE's warm-up callback)
-from ..checks import check_activation, check_choice, check_positive_int, check_range, check_shape, check_units, checked_arguments
-from ..layers import Clip, Sampling
-from ..losses import RECONSTRUCTIONS, kl_divergence, reconstruction_nll
-from .base import LossTermsModel, batch_mean
-from .conv import conv_decoder, conv_trunk
-from .dense import dense_decoder, dense_stack
+from keras import layers, ops
 
 
-def logits_model(decoder):
-    """The decoder up to (not including) its final sigmoid: what a Bernoulli likelihood reads.
+# Copied from aelib.builders.base.check_shape
+def check_shape(input_shape, ranks, what):
+    """``input_shape`` as a tuple of positive ints whose length is in ``ranks``; ValueError otherwise."""
+    ok = isinstance(input_shape, (tuple, list)) and len(input_shape) in ranks
+    if not ok or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0 for d in input_shape):
+        raise ValueError(f"input_shape={input_shape!r} is not valid: expected {what}, positive integers, no batch axis.")
+    return tuple(int(d) for d in input_shape)
 
-    It shares the decoder's layers and weights; the decoder itself still returns probabilities.
-    """
-    last = decoder.layers[-1]
-    if not (isinstance(last, keras.layers.Activation) and keras.activations.serialize(last.activation) == "sigmoid"):
+
+# Copied from aelib.builders.base.check_int
+def check_int(name, value, example=32, low=1):
+    """An integer >= ``low`` (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}={value!r} must be an integer >= {low}, e.g. {example}.")
+    return int(value)
+
+
+# Copied from aelib.builders.base.check_units
+def check_units(name, units, allow_empty=True):
+    """Layer sizes: a tuple of positive ints (an int is one layer; ``()`` only if ``allow_empty``)."""
+    units = (units,) if isinstance(units, (int, np.integer)) else units
+    ok = isinstance(units, (list, tuple)) and (allow_empty or len(units) > 0)
+    if not ok or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or u <= 0 for u in units):
+        raise ValueError(f"{name}={units!r} must be a sequence of positive integers, e.g. (256, 128).")
+    return tuple(int(u) for u in units)
+
+
+# Copied from aelib.builders.base.check_choice
+def check_choice(name, value, choices):
+    """One of ``choices``; the error suggests the closest."""
+    if value not in choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        raise ValueError(f"{name}={value!r} is not one of {tuple(choices)}." + (f" Did you mean {close[0]!r}?" if close else ""))
+    return value
+
+
+# Copied from aelib.builders.base.check_number
+def check_number(name, value, low=0.0, high=math.inf, open_low=False, open_high=True):
+    """A real number between ``low`` and ``high`` (each end open or closed), as a float."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and not math.isnan(value)
+    if not (ok and (value > low if open_low else value >= low) and (value < high if open_high else value <= high)):
+        interval = f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+        raise ValueError(f"{name}={value!r} must be a number in {interval}.")
+    return float(value)
+
+
+# Copied from aelib.builders.base.checked_arguments
+def checked_arguments(builder=None, renamed=None):
+    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
+    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    if builder is None:
+        return functools.partial(checked_arguments, renamed=renamed)
+    params = inspect.signature(builder).parameters
+    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+
+    @functools.wraps(builder)
+    def wrapper(*args, **kwargs):
+        for old in [k for k in kwargs if k in (renamed or {})]:
+            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            kwargs[renamed[old]] = kwargs.pop(old)
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        if unknown:
+            hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
+            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+        return builder(*args, **kwargs)
+
+    return wrapper
+
+
+# Copied from aelib.builders.base.check_finite
+def check_finite(data, name):
+    """Refuse NaN or inf in an array or a (nested) list, tuple or dict of arrays, naming the first bad index (anything
+    else, such as a ``tf.data.Dataset``, is left alone: it cannot be read without consuming it)."""
+    if isinstance(data, (dict, list, tuple)):
+        return [check_finite(v, f"{name}[{k!r}]") for k, v in (data.items() if isinstance(data, dict) else enumerate(data))]
+    array = np.asarray(data) if hasattr(data, "__array__") else np.zeros(0)
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
-            f"reconstruction='bernoulli' needs a decoder whose last layer is Activation('sigmoid'), so that the "
-            f"likelihood can be computed from its logits; decoder {decoder.name!r} ends in {type(last).__name__} "
-            f"{last.name!r}. Build it with output_activation='sigmoid' (aelib's decoders end in that layer), or use "
-            "reconstruction='gaussian'."
+            f"{name} holds {array[index]} at index {index} (the first of {int((~np.isfinite(array)).sum())} NaN or inf values). "
+            "Training on it would make every weight NaN: drop or impute those entries first (e.g. np.nan_to_num)."
         )
-    return keras.Model(decoder.inputs, last.input, name=f"{decoder.name}_logits")
+
+
+# Copied from aelib.builders.base.TrainingDivergedError
+class TrainingDivergedError(FloatingPointError):
+    """A loss term became NaN or inf during ``fit`` (a ``FloatingPointError``)."""
+
+
+# Copied from aelib.builders.base.StopOnNaN
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops ``fit`` when a logged loss term (a name ending in "loss") is NaN or inf, naming it, the epoch and the step
+    (when only the total is bad: the penalties added to it). Every aelib ``fit`` adds this callback."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = {k: float(np.mean(ops.convert_to_numpy(v))) for k, v in (logs or {}).items() if k.endswith("loss")}
+        bad = [k for k, v in values.items() if not math.isfinite(v)]
+        finite = ", ".join(f"{k} {v:.4g}" for k, v in values.items() if k not in bad)
+        what = " and ".join(k for k in bad if k != "loss") or ("the penalties (regularisers, add_loss)" if finite else "loss")
+        if bad:  # raising stops fit
+            raise TrainingDivergedError(
+                f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
+                + f" (still finite: {finite})" * bool(finite)
+                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
+                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+            )
+
+
+# Copied from aelib.builders.base.batch_mean
+def batch_mean(values, sample_weight=None):
+    """Mean of per-example ``values`` over the batch; with ``sample_weight``, Keras' ``sum(values * weight) / batch size``."""
+    values = ops.cast(values, "float32")
+    if sample_weight is None:
+        return ops.mean(values)
+    return ops.sum(values * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))) / ops.cast(ops.shape(values)[0], "float32")
+
+
+# Copied from aelib.builders.base.LossTermsModel
+@keras.saving.register_keras_serializable(package="aelib")
+class LossTermsModel(keras.Model):
+    """A model of sub-models ``encoder``, ``decoder`` (and any others in ``submodels``) whose loss is built in: a subclass
+    names its metrics in ``term_names`` ("loss" first) and returns them, as batch means, from ``loss_terms(x, y_pred,
+    sample_weight, training)``, which Keras' own step minimises through ``compute_loss`` on every backend (``y_pred``:
+    what ``call(x, training=True)`` returned in ``fit``, ``call(x)`` in ``evaluate``). A loss, metrics or a target y
+    would be ignored, so ``compile`` and ``fit`` refuse them."""
+
+    submodels, term_names = ("encoder", "decoder"), ("loss",)
+
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.trackers = [keras.metrics.Mean(name=name) for name in self.term_names[1:]]  # "loss" is Keras' own
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        if loss is not None or metrics or kwargs.get("weighted_metrics"):
+            raise ValueError(f"{type(self).__name__} computes its loss and metrics: compile(optimizer=...) takes no other.")
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def check_data(self, x, name):  # subclasses add their checks
+        check_finite(x, name)
+
+    def _no_target(self, x, y=None, sample_weight=None, name="x"):
+        self.check_data(x, name)
+        check_finite(sample_weight, "sample_weight")
+        if y is not None and tuple(getattr(y, "shape", (1,)))[-1:] != (0,):  # (n, 0): the weights' carrier, below
+            raise ValueError(f"{type(self).__name__} computes its loss from {name} alone: give no target y.")
+        return None if sample_weight is None else np.zeros((len(keras.tree.flatten(x)[0]), 0), "float32")  # carries the weights
+
+    def fit(self, *args, **kwargs):
+        a = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments  # x, epochs, ... as given
+        a.pop("self")
+        a["y"] = self._no_target(a.get("x"), a.get("y"), a.get("sample_weight"))
+        val = (a["validation_data"],) if hasattr(a.get("validation_data"), "__array__") else a.get("validation_data")
+        if isinstance(val, tuple):
+            a["validation_data"] = (val[0], self._no_target(*val[:3], name="validation_data[0]"), *val[2:3])
+        callbacks = list(a.get("callbacks") or [])
+        a["callbacks"] = callbacks + [StopOnNaN()] * (not any(type(c).__name__ == "StopOnNaN" for c in callbacks))
+        return super().fit(**a)
+
+    def evaluate(self, x=None, y=None, sample_weight=None, **kwargs):
+        return super().evaluate(x, self._no_target(x, y, sample_weight), sample_weight=sample_weight, **kwargs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        terms = self.loss_terms(x, y_pred, sample_weight=sample_weight, training=training)
+        size = ops.cast(ops.shape(keras.tree.flatten(x)[0])[0], "float32")  # epoch means weigh every example once
+        for tracker in self.trackers:
+            tracker.update_state(terms[tracker.name], sample_weight=size)
+        loss = terms["loss"] + sum(ops.cast(v, "float32") for v in self.losses) if training else terms["loss"]
+        if keras.backend.backend() == "tensorflow":  # tf.distribute sums the replicas' gradients: each takes its share
+            import tensorflow as tf
+
+            loss = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        return loss
+
+    def get_metrics_result(self):
+        logs = super().get_metrics_result()
+        if keras.backend.backend() == "tensorflow":  # tensorflow/tensorflow#72388: multi-worker logs need shape (1,)
+            import tensorflow as tf
+
+            if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+                return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
+
+    def get_config(self):
+        return {**super().get_config(), **{k: keras.saving.serialize_keras_object(getattr(self, k)) for k in self.submodels}}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{**config, **{k: keras.saving.deserialize_keras_object(config[k]) for k in cls.submodels}})
+
+
+def padding(size, stride):
+    """(before, after) zero padding that makes ``size`` a multiple of ``stride``."""
+    return -size % stride // 2, -size % stride - -size % stride // 2
+
+
+def encoder_trunk(inputs, conv, sizes, activation):
+    """Inputs -> features: stride-2 3x3 convolutions with ``sizes`` filters (the image zero-padded to a multiple of
+    ``2 ** len(sizes)``) then Flatten; or Flatten then Dense layers of ``sizes`` units."""
+    pad = [padding(side, 2 ** len(sizes)) for side in inputs.shape[1:3]] if conv else [()]
+    x = layers.ZeroPadding2D(pad, name="pad")(inputs) if any(sum(pad, ())) else inputs
+    x = x if conv or len(inputs.shape) == 2 else layers.Flatten(name="flatten")(x)
+    for i, size in enumerate(sizes):
+        if conv:
+            x = layers.Conv2D(size, 3, strides=2, padding="same", activation=activation, name=f"encoder_conv_{i}")(x)
+        else:
+            x = layers.Dense(size, activation=activation, name=f"encoder_hidden_{i}")(x)
+    return layers.Flatten(name="flatten")(x) if conv else x
+
+
+def decoder_model(latent_dim, output_shape, conv, sizes, activation, output_activation, name="decoder"):
+    """Codes -> outputs, the mirror of :func:`encoder_trunk` (``sizes`` widest first), its last layer
+    ``Activation(output_activation)`` (a Bernoulli likelihood reads the logits before it): Dense -> Reshape ->
+    stride-2 transposed convolutions, the last to the image's channels -> crop; or Dense layers -> Dense -> Reshape."""
+    x = codes = keras.Input((latent_dim,), name=f"{name}_input")
+    if conv:
+        stride = 2 ** len(sizes)
+        pad = [padding(side, stride) for side in output_shape[:2]]
+        h, w = ((side + sum(p)) // stride for side, p in zip(output_shape[:2], pad))
+        x = layers.Reshape((h, w, sizes[0]), name="reshape")(
+            layers.Dense(h * w * sizes[0], activation=activation, name="expand")(x)
+        )
+        for i, f in enumerate(sizes[1:] + (output_shape[-1],)):
+            act = activation if i < len(sizes) - 1 else None
+            x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation=act, name=f"{name}_deconv_{i}")(x)
+        x = layers.Cropping2D(pad, name="crop")(x) if any(sum(pad, ())) else x
+    else:
+        for i, size in enumerate(sizes):
+            x = layers.Dense(size, activation=activation, name=f"{name}_hidden_{i}")(x)
+        x = layers.Reshape(output_shape, name="reshape")(layers.Dense(math.prod(output_shape), name="reconstruction")(x))
+    out = layers.Activation(output_activation, name="reconstruction" if conv else "output_activation")(x)
+    return keras.Model(codes, out, name=name)
+
+
+@keras.saving.register_keras_serializable(package="aelib")
+class Sampling(layers.Layer):
+    """The reparameterisation trick, ``[mean, log_var] -> mean + exp(log_var / 2) * eps`` with ``eps ~ N(0, I)``:
+    a draw differentiable in mean and log_var. Args: ``seed`` of its random stream."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed, self.seed_generator = seed, keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        return mean + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mean), seed=self.seed_generator, dtype=mean.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="aelib")
+class Clip(layers.Layer):
+    """Clips to ``[min_value, max_value]``: bounds a log-variance, so that ``exp`` cannot overflow into inf or NaN."""
+
+    def __init__(self, min_value=-10.0, max_value=10.0, **kwargs):
+        super().__init__(**kwargs)
+        if not min_value < max_value:
+            raise ValueError(f"Clip needs min_value < max_value, got {min_value} and {max_value}.")
+        self.min_value, self.max_value = float(min_value), float(max_value)
+
+    def call(self, inputs):
+        return ops.clip(inputs, self.min_value, self.max_value)
+
+    def get_config(self):
+        return {**super().get_config(), "min_value": self.min_value, "max_value": self.max_value}
+
+
+def reconstruction_nll(x, output, kind="bernoulli", decoder_std=0.1, from_logits=False):
+    """``-log p(x | z)`` per example in nats, summed over the non-batch axes: shape (batch,). ``output`` is what the
+    decoder gives: probabilities, or logits with ``from_logits=True`` (``"bernoulli"``; exact for any logit, where
+    ``log(sigmoid(.))`` saturates in float32), or the mean (``"gaussian"``, with a fixed std ``decoder_std``)."""
+    x, output = ops.cast(x, "float32"), ops.cast(output, "float32")
+    if check_choice("kind", kind, ("bernoulli", "gaussian")) == "bernoulli":
+        nll = ops.binary_crossentropy(x, output, from_logits=from_logits)
+    else:
+        nll = 0.5 * ops.square((x - output) / decoder_std) + math.log(decoder_std) + 0.5 * math.log(2 * math.pi)
+    return ops.sum(ops.reshape(nll, (ops.shape(nll)[0], -1)), axis=1)
+
+
+def kl_divergence(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, 1)) per code dimension, in nats (closed form)."""
+    mean, log_var = ops.cast(mean, "float32"), ops.cast(log_var, "float32")
+    return -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
 
 
 def check_unit_interval(x, name):
-    """Refuse data outside [0, 1] for a Bernoulli likelihood: floats out of range, and integer
-    images such as uint8 0..255 (the forgotten ``/ 255``)."""
-    if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset: peek at one batch
+    """Refuse data outside [0, 1] for a Bernoulli likelihood, uint8 images included (the forgotten ``/ 255``)."""
+    if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset: look at one batch
         x = keras.utils.unpack_x_y_sample_weight(next(iter(x.take(1))))[0]
-    try:
-        arr = np.asarray(x)
-    except Exception:  # generators, PyDataset ...: nothing cheap to look at
-        return
-    if arr.dtype.kind not in "fiub" or not arr.size:
-        return
-    low, high = arr.min(), arr.max()
-    if low < 0 or high > 1:
-        kind = f"integers ({arr.dtype})" if arr.dtype.kind in "iu" else "values"
+    array = np.asarray(x) if hasattr(x, "__array__") else np.zeros(0)
+    if array.dtype.kind in "fiub" and array.size and (array.min() < 0 or array.max() > 1):
+        kind = f"integers ({array.dtype})" if array.dtype.kind in "iu" else "values"
         raise ValueError(
-            f"{name} has {kind} in [{low:.3g}, {high:.3g}], but reconstruction='bernoulli' (binary "
+            f"{name} has {kind} in [{array.min():.3g}, {array.max():.3g}], but reconstruction='bernoulli' (binary "
             "cross-entropy) needs data in [0, 1]: scale it (e.g. x / 255) or use reconstruction='gaussian'."
         )
 
 
+def logits_model(decoder):
+    """The decoder up to its final sigmoid (sharing its layers): what a Bernoulli likelihood reads."""
+    last = decoder.layers[-1]
+    if not (isinstance(last, layers.Activation) and keras.activations.serialize(last.activation) == "sigmoid"):
+        raise ValueError(
+            f"reconstruction='bernoulli' reads logits: the decoder must end in Activation('sigmoid'), not {last.name!r}."
+        )
+    return keras.Model(decoder.inputs, last.input, name=f"{decoder.name}_logits")
+
+
+def importance_weighted_nll(model, x, k=50, batch_size=256, seed=0):
+    """The importance-weighted bound (IWAE, Burda et al. 2016) on ``-log p(x)`` of a VAE ``model``, per example in nats:
+    ``-log mean_i p(x, z_i) / q(z_i | x)`` over ``k`` draws ``z_i ~ q(z | x)``: the negative ELBO of one draw for ``k = 1``,
+    tighter as ``k`` grows. The ``k`` draws of a batch are decoded in one ``predict`` call."""
+    check_int("k", k, example=50)
+    images, condition = model._images_and_condition(x)
+    rng, out = np.random.default_rng(seed), []
+    for s in range(0, len(images), batch_size):
+        xb, cb = np.asarray(images[s : s + batch_size], "float32"), None if condition is None else condition[s : s + batch_size]
+        mean, log_var = model.encode(xb if cb is None else [xb, cb], batch_size)
+        eps = rng.standard_normal((k,) + mean.shape).astype("float32")
+        z = (mean + np.exp(0.5 * log_var) * eps).reshape(-1, mean.shape[-1])  # k draws per example
+        inputs = z if cb is None else [z, np.tile(cb, (k,) + (1,) * (np.ndim(cb) - 1))]
+        logits = model.decoder_logits.predict(inputs, batch_size=batch_size, verbose=0)
+        tiled = np.broadcast_to(xb, (k,) + xb.shape).reshape((-1,) + xb.shape[1:])
+        nll = ops.convert_to_numpy(reconstruction_nll(tiled, logits, model.reconstruction, model.decoder_std, from_logits=True))
+        log_w = (-nll.reshape(k, -1) - 0.5 * np.sum(z.reshape(eps.shape) ** 2 - eps**2 - log_var, axis=-1)).astype(np.float64)
+        out.append(-(log_w.max(0) + np.log(np.mean(np.exp(log_w - log_w.max(0)), axis=0))))
+    return np.concatenate(out)
+
+
 @keras.saving.register_keras_serializable(package="aelib")
 class VAE(LossTermsModel):
-    """A complete Keras model: ``call`` returns the reconstruction from the code mean, so
-    ``predict``, ``evaluate``, ``fit(validation_data=...)`` and save/load all work.
+    """A variational autoencoder: ``encoder`` (x -> [mean, log_var, z]) and ``decoder`` (z -> x), its loss built in.
+    ``fit``/``evaluate`` report, per example in nats: ``loss`` (reconstruction + beta x KL: the negative ELBO for
+    beta = 1), ``reconstruction_loss`` and ``kl_loss``; ``sample_weight`` weighs every term.
 
-    The loss lives in :meth:`loss_terms`, written once with ``keras.ops``; the training step
-    that differentiates it, one short branch per backend (TensorFlow, JAX, PyTorch), is
-    inherited from :class:`~aelib.builders.base.LossTermsModel`. Metrics (per image, averaged
-    over the batch, in nats): ``loss`` (reconstruction + beta * KL), ``reconstruction_loss`` and
-    ``kl_loss``; ``sample_weight`` in ``fit``/``evaluate`` weighs every term. Under
-    ``tf.distribute`` the per-replica loss is divided by the number of replicas before the
-    gradients are summed, so a step on N replicas equals one on the global batch.
+    Args:
+        encoder, decoder: the two models; for ``"bernoulli"`` the decoder ends in ``Activation("sigmoid")``.
+        beta: weight of the KL term, also settable later (``vae.beta = 0.5``, e.g. by a warm-up callback).
+        reconstruction: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"`` (with a fixed std ``decoder_std``).
+
+    Returns: the reconstruction from the code mean, when called (``predict``).
+    Raises: ValueError for an invalid argument, a loss in ``compile``, a ``y`` in ``fit``, Bernoulli data outside [0, 1].
+    Example: ``vae = variational_autoencoder((28, 28, 1), 2)`` (a VAE), then ``vae.importance_weighted_nll(x, k=50)``.
     """
 
     term_names = ("loss", "reconstruction_loss", "kl_loss")
 
     def __init__(self, encoder, decoder, beta=1.0, reconstruction="bernoulli", decoder_std=0.1, **kwargs):
         super().__init__(encoder, decoder, **kwargs)
-        check_choice("reconstruction", reconstruction, RECONSTRUCTIONS)
-        check_range("beta", beta, 0.0)
-        check_range("decoder_std", decoder_std, 0.0, low_inclusive=False)
-        self.reconstruction, self.decoder_std = reconstruction, float(decoder_std)
-        self.beta_variable = keras.Variable(float(beta), trainable=False, dtype="float32", name="beta")
-        # Bernoulli: the likelihood reads the logits (exact, with gradients for saturated pixels).
-        self.decoder_logits = logits_model(decoder) if reconstruction == "bernoulli" else decoder
+        self.reconstruction = check_choice("reconstruction", reconstruction, ("bernoulli", "gaussian"))
+        self.decoder_std = check_number("decoder_std", decoder_std, open_low=True)
+        self.beta_variable = keras.Variable(check_number("beta", beta), trainable=False, dtype="float32", name="beta")
+        # What the likelihood reads (logits for Bernoulli); it shares the decoder's layers, so it is kept untracked.
+        object.__setattr__(self, "decoder_logits", logits_model(decoder) if reconstruction == "bernoulli" else decoder)
 
     @property
     def beta(self):
-        """Weight of the KL term; assign to it (``vae.beta = 0.5``) at any time, even mid-fit."""
+        """Weight of the KL term; assign to it (``vae.beta = 0.5``) at any time, even during ``fit``."""
         return float(ops.convert_to_numpy(self.beta_variable))
 
     @beta.setter
     def beta(self, value):
-        check_range("beta", value, 0.0)
-        self.beta_variable.assign(float(value))
+        self.beta_variable.assign(check_number("beta", value))
+
+    def _parts(self, x, training):
+        mean, log_var, z = self.encoder(x, training=training)
+        return mean, log_var, self.decoder_logits(z, training=training)
 
     def call(self, inputs, training=False):
-        mean, log_var, z = self.encoder(inputs, training=training)
-        return self.decoder(z if training else mean, training=training)
+        return self._parts(inputs, True) if training else self.decoder(self.encoder(inputs)[0])
 
-    def loss_terms(self, x, sample_weight=None, training=False):
-        """The negative ELBO and its two terms, each in nats per example, averaged over the batch."""
-        mean, log_var, z = self.encoder(x, training=training)
-        output = self.decoder_logits(z, training=training)  # logits (Bernoulli) or mean (Gaussian)
-        rec = reconstruction_nll(x, output, self.reconstruction, self.decoder_std, from_logits=True)
-        kl = ops.sum(kl_divergence(mean, log_var), axis=1)
-        rec, kl = batch_mean(rec, sample_weight), batch_mean(kl, sample_weight)
+    def loss_terms(self, x, y_pred=None, sample_weight=None, training=False):
+        """The negative ELBO and its two terms, in nats per example, averaged over the batch (``vae.loss_terms(x)``)."""
+        mean, log_var, output = y_pred if training else self._parts(x, False)
+        images = x[0] if isinstance(x, (list, tuple)) else x  # a conditional VAE's x is [images, labels]
+        rec = batch_mean(
+            reconstruction_nll(images, output, self.reconstruction, self.decoder_std, from_logits=True), sample_weight
+        )
+        kl = batch_mean(ops.sum(kl_divergence(mean, log_var), axis=1), sample_weight)
         return {"loss": rec + self.beta_variable * kl, "reconstruction_loss": rec, "kl_loss": kl}
 
-    # ---- checks and diagnostics ------------------------------------------------------------
     def check_data(self, x, name):
         super().check_data(x, name)
-        if self.reconstruction == "bernoulli" and x is not None:
+        if self.reconstruction == "bernoulli":
             check_unit_interval(x, name)
 
     def encode(self, x, batch_size=256):
-        """(mean, log_var) of q(z|x) as NumPy arrays."""
-        mean, log_var, _ = self.encoder.predict(x, batch_size=batch_size, verbose=0)
-        return mean, log_var
+        """(mean, log_var) of q(z|x), NumPy arrays."""
+        return tuple(self.encoder.predict(x, batch_size=batch_size, verbose=0)[:2])
 
     def kl_per_dimension(self, x, batch_size=256):
-        """Mean KL of each code dimension over ``x``, shape (latent_dim,), in nats. Dimensions
-        near 0 carry no information about the input (posterior collapse)."""
-        mean, log_var = self.encode(x, batch_size)
-        return ops.convert_to_numpy(ops.mean(kl_divergence(mean, log_var), axis=0))
+        """Mean KL of each code dimension over ``x`` (nats), shape (latent_dim,): near 0 = unused (posterior collapse)."""
+        return ops.convert_to_numpy(ops.mean(kl_divergence(*self.encode(x, batch_size)), axis=0))
 
     def active_units(self, x, threshold=0.01, batch_size=256):
-        """Number of code dimensions whose posterior mean varies across ``x`` with variance
-        above ``threshold`` (Burda et al. 2016): the dimensions the model actually uses."""
-        mean, _ = self.encode(x, batch_size)
-        return int(np.sum(np.var(mean, axis=0) > threshold))
+        """How many code dimensions have a posterior mean whose variance over ``x`` exceeds ``threshold``."""
+        return int(np.sum(np.var(self.encode(x, batch_size)[0], axis=0) > threshold))
 
     def importance_weighted_nll(self, x, k=50, batch_size=256, seed=0):
-        """The importance-weighted bound (IWAE, Burda et al. 2016) on ``-log p(x)``, per example,
-        in nats: ``-log mean_i p(x, z_i) / q(z_i | x)`` over ``k`` draws ``z_i ~ q(z | x)``.
+        """The importance-weighted bound on ``-log p(x)`` per example (nats): see :func:`importance_weighted_nll`."""
+        return importance_weighted_nll(self, x, k, batch_size, seed)
 
-        With ``k = 1`` it is the negative ELBO of one draw; it decreases towards ``-log p(x)``
-        as ``k`` grows, so it is a tighter bound than the ELBO for any ``k > 1`` (on average).
-        The ``k`` draws of a batch are decoded in one ``predict`` call.
-        """
-        check_positive_int("k", k, example=50)
-        images, condition = self._images_and_condition(x)
-        rng = np.random.default_rng(seed)
-        out = []
-        for start in range(0, len(images), batch_size):
-            cb = None if condition is None else condition[start : start + batch_size]
-            out.append(self._iwae_batch(np.asarray(images[start : start + batch_size], "float32"), cb, k, rng, batch_size))
-        return np.concatenate(out)
-
-    def _images_and_condition(self, x):
-        """The images, and what else the encoder and decoder read with them (None here; a
-        conditional VAE's labels)."""
+    def _images_and_condition(self, x):  # a conditional VAE also returns its labels
         return np.asarray(x), None
-
-    @staticmethod
-    def _inputs(first, condition):
-        return first if condition is None else [first, condition]
-
-    def _iwae_batch(self, xb, cb, k, rng, batch_size):
-        mean, log_var = self.encode(self._inputs(xb, cb), batch_size)
-        eps = rng.standard_normal((k,) + mean.shape).astype("float32")
-        z = mean + np.exp(0.5 * log_var) * eps  # (k, batch, latent): k draws per image
-        cond = None if cb is None else np.tile(cb, (k,) + (1,) * (np.ndim(cb) - 1))
-        output = self.decoder_logits.predict(self._inputs(z.reshape(-1, z.shape[-1]), cond), batch_size=batch_size, verbose=0)
-        tiled = np.broadcast_to(xb, (k,) + xb.shape).reshape((-1,) + xb.shape[1:])
-        nll = reconstruction_nll(tiled, output, self.reconstruction, self.decoder_std, from_logits=True)
-        log_px_z = -ops.convert_to_numpy(nll).reshape(k, -1)
-        log_pz = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=-1)
-        log_qz = -0.5 * np.sum(eps**2 + log_var + np.log(2 * np.pi), axis=-1)
-        log_w = (log_px_z + log_pz - log_qz).astype(np.float64)  # (k, batch)
-        top = log_w.max(axis=0)
-        return -(top + np.log(np.mean(np.exp(log_w - top), axis=0)))
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "reconstruction": self.reconstruction, "decoder_std": self.decoder_std}
@@ -202,54 +455,42 @@ def variational_autoencoder(
     seed=None,
     name="vae",
 ):
-    """A VAE (uncompiled; compile with just an optimizer), sub-models "encoder" and "decoder".
+    """A variational autoencoder (:class:`VAE`), uncompiled: compile it with an optimizer alone.
 
     Args:
-        input_shape: an image ``(height, width, channels)`` for ``architecture="conv"``;
-            ``(features,)`` or an image for ``"dense"``.
+        input_shape: an image for ``architecture="conv"``; ``(features,)`` or an image for ``"dense"``.
         latent_dim: size of the code (2 to draw it; 16-64 for good samples).
-        architecture: ``"conv"`` (stride-2 convolutions, ``filters``) or ``"dense"``
-            (``hidden_units``); the decoder mirrors the encoder.
-        filters, hidden_units: layer sizes of the conv or dense encoder.
-        activation: hidden activation.
-        reconstruction: ``"bernoulli"`` (binary cross-entropy; data in [0, 1]) or
-            ``"gaussian"`` (squared error scaled by a fixed ``decoder_std``).
-        beta: weight of the KL term (1 = the ELBO).
-        log_var_limit: the encoder's log-variance is clipped to +-this, so extreme inputs
-            cannot overflow exp(log_var) into inf/NaN.
-        seed: seed of the sampling layer.
+        architecture: ``"conv"`` (stride-2 convolutions of ``filters``) or ``"dense"`` (``hidden_units``); the
+            decoder mirrors the encoder. activation: of their hidden layers.
+        reconstruction, decoder_std, beta: as for :class:`VAE`.
+        log_var_limit: the log-variance is clipped to +-this, so no input can overflow ``exp(log_var)``.
+        seed: seed of the sampling layer; name: the model's name.
 
-    The encoder outputs ``[mean, log_var, z]``; the decoder maps codes to images.
+    Returns: an uncompiled :class:`VAE`, ``.encoder`` (x -> [mean, log_var, z]) and ``.decoder`` (z -> x).
+    Raises: ValueError for an invalid or unknown argument, naming it and what would work.
+
+    Example::
+
+        vae = variational_autoencoder((28, 28, 1), latent_dim=2)
+        vae.compile(optimizer="adam")
+        vae.fit(x_train, epochs=30, batch_size=128, validation_data=x_test)
+        images = vae.decoder.predict(np.random.normal(size=(16, 2)))
     """
     check_choice("architecture", architecture, ("conv", "dense"))
-    ranks = (3,) if architecture == "conv" else (1, 2, 3)
+    conv = architecture == "conv"
     input_shape = check_shape(
-        input_shape, ranks, "an image (height, width, channels)" if architecture == "conv" else "(features,) or an image"
+        input_shape, (3,) if conv else (1, 2, 3), "an image (height, width, channels)" if conv else "(features,) or an image"
     )
-    check_positive_int("latent_dim", latent_dim)
-    check_activation("activation", activation)
-    check_range("log_var_limit", log_var_limit, 0.0, float("inf"), low_inclusive=False)
+    check_int("latent_dim", latent_dim)
+    check_number("log_var_limit", log_var_limit, open_low=True)
+    sizes = check_units("filters", filters, allow_empty=False) if conv else check_units("hidden_units", hidden_units)
     inputs = keras.Input(input_shape, name="encoder_input")
-    if architecture == "conv":
-        filters = check_units("filters", filters, allow_empty=False)
-        x = conv_trunk(inputs, filters, activation=activation)
-    else:
-        hidden_units = check_units("hidden_units", hidden_units)
-        x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
-        x = dense_stack(x, hidden_units, activation=activation, name="encoder_hidden")
-    mean = keras.layers.Dense(latent_dim, name="z_mean")(x)
-    log_var = Clip(-log_var_limit, log_var_limit, name="clip_log_var")(keras.layers.Dense(latent_dim, name="z_log_var_raw")(x))
-    z = Sampling(seed=seed, name="z")([mean, log_var])
-    encoder = keras.Model(inputs, [mean, log_var, z], name="encoder")
+    x = encoder_trunk(inputs, conv, sizes, activation)
+    mean = layers.Dense(latent_dim, name="z_mean")(x)
+    log_var = Clip(-log_var_limit, log_var_limit, name="clip_log_var")(layers.Dense(latent_dim, name="z_log_var_raw")(x))
+    encoder = keras.Model(inputs, [mean, log_var, Sampling(seed=seed, name="z")([mean, log_var])], name="encoder")
     output_activation = "sigmoid" if reconstruction == "bernoulli" else None
-    if architecture == "conv":
-        decoder = conv_decoder(
-            latent_dim, input_shape, filters=filters[::-1], activation=activation, output_activation=output_activation
-        )
-    else:
-        decoder = dense_decoder(
-            latent_dim, input_shape, hidden_units=hidden_units[::-1], activation=activation, output_activation=output_activation
-        )
+    decoder = decoder_model(latent_dim, input_shape, conv, sizes[::-1], activation, output_activation)
     vae = VAE(encoder, decoder, beta=beta, reconstruction=reconstruction, decoder_std=decoder_std, name=name)
     vae.build((None,) + input_shape)
     return vae

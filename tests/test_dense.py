@@ -1,4 +1,4 @@
-"""Tied weights: dense_autoencoder(tie_weights=True) reuses the encoder's kernels, transposed, in
+"""The dense family (aelib/builders/dense.py), tied weights: dense_autoencoder(tie_weights=True) reuses the encoder's kernels, transposed, in
 its decoder: about half the weights, trained through both uses, saved once and re-tied on load."""
 
 import keras
@@ -50,5 +50,5 @@ def test_an_untied_transposed_layer_says_how_to_build_it():
     layer = aelib.DenseTransposed("code", 4)
     with pytest.raises(ValueError, match="tie_weights=True"):
         layer(np.zeros((2, 3), "float32"))
-    with pytest.raises(ValueError, match="ties to a Dense layer with 4 inputs"):
+    with pytest.raises(ValueError, match="ties to a built Dense layer with 4 inputs"):
         layer.tie(keras.layers.Dense(2))

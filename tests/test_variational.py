@@ -1,12 +1,12 @@
-"""The VAE done right, on the backend of this process: the Bernoulli likelihood from logits, sample
-weights in the loss and the metrics, mixed precision, the input guards and the named NaN stop."""
+"""The VAE family (aelib/builders/variational.py) on the backend of this process: the Bernoulli likelihood from
+logits, the closed-form KL, sample weights in the loss and the metrics, mixed precision, beta and its warm-up, the
+input guards, the named NaN stop, the IWAE bound."""
 
 import keras
 import numpy as np
 import pytest
 
 import aelib
-from aelib.callbacks import TrainingDivergedError
 
 
 def pinned_vae(latent=4, **kwargs):
@@ -78,7 +78,7 @@ def test_mixed_precision_trains(policy, fashion):
         history = vae.fit(x[:512], epochs=4, batch_size=32, verbose=0).history
         if policy == "mixed_float16":  # compile wraps the optimizer; train_step scales the loss through it
             assert isinstance(vae.optimizer, keras.optimizers.LossScaleOptimizer)
-        terms = vae.loss_terms(x[:64])
+        terms = vae.loss_terms(x[:64], None)
         assert all(keras.ops.convert_to_numpy(v).dtype == np.float32 for v in terms.values())
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
@@ -95,7 +95,7 @@ def test_nan_or_inf_in_fit_arrays_is_refused_before_training(fashion):
         (aelib.dense_autoencoder((28, 28, 1), 2, hidden_units=(8,)), lambda a: (a, a)),
         (aelib.contractive_autoencoder((28, 28, 1), 2), lambda a: (a, a)),
     ]:
-        model.compile(optimizer="adam") if isinstance(model, aelib.VAE) else model.compile(optimizer="adam", loss="mse")
+        model.compile(optimizer="adam") if hasattr(model, "loss_terms") else model.compile(optimizer="adam", loss="mse")
         before = [w.copy() for w in model.get_weights()]
         with pytest.raises(ValueError, match=r"^x holds inf at index \(17, 3, 5, 0\)"):
             model.fit(*args(bad), epochs=1, verbose=0)
@@ -111,7 +111,7 @@ def test_nan_or_inf_in_fit_arrays_is_refused_before_training(fashion):
 
 
 def _diverge(model, x, *y):
-    with pytest.raises(TrainingDivergedError) as err:
+    with pytest.raises(FloatingPointError) as err:  # each family file raises its own TrainingDivergedError
         model.fit(x, *y, epochs=2, batch_size=32, verbose=0)
     return str(err.value)
 
@@ -134,7 +134,7 @@ def test_a_nan_loss_stops_fit_naming_the_term_epoch_and_step(fashion):
     assert "kl_loss" in _diverge(vae, x).split(" became ")[0]
 
     # a penalty: a sparsity weight that overflows, while the terms are finite
-    sparse = aelib.sparse_autoencoder((28, 28, 1), 16, sparsity="l1", weight=3e38)
+    sparse = aelib.sparse_autoencoder((28, 28, 1), 16, sparsity="l1", penalty_weight=3e38)
     sparse.get_layer("encoder").get_layer("code").bias.assign(np.full(16, 10.0, "float32"))
     sparse.compile(optimizer="adam", loss="mse")
     msg = _diverge(sparse, x, x)
@@ -155,14 +155,14 @@ def test_a_nan_loss_stops_fit_naming_the_term_epoch_and_step(fashion):
     vae.get_layer("encoder").get_layer("z_mean").bias.assign(np.zeros(2, "float32"))
     vae.compile(optimizer="adam")
     msg = _diverge(vae, x)
-    assert msg.startswith("the penalty (regularisers or add_loss terms)")
+    assert msg.startswith("the penalties (regularisers, add_loss)")
     assert "still finite:" in msg and "reconstruction_loss" in msg and "kl_loss" in msg
 
 
 def test_bernoulli_vae_needs_a_sigmoid_last_layer():
     encoder = aelib.variational_autoencoder((20,), 2, architecture="dense").get_layer("encoder")
     decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(20, activation="sigmoid")])
-    with pytest.raises(ValueError, match=r"last layer is Activation\('sigmoid'\)"):
+    with pytest.raises(ValueError, match=r"must end in Activation\('sigmoid'\)"):
         aelib.VAE(encoder, decoder)
     aelib.VAE(encoder, decoder, reconstruction="gaussian")  # any decoder for a Gaussian likelihood
 
@@ -177,3 +177,88 @@ def test_importance_weighted_bound_is_tighter_than_the_elbo(fashion):
     bounds = [vae.importance_weighted_nll(xt[:100], k=k).mean() for k in (5, 50)]
     assert bounds[1] < bounds[0] < elbo, (elbo, bounds)
     np.testing.assert_allclose(elbo, vae.evaluate(xt[:100], verbose=0, return_dict=True)["loss"], rtol=0.02)
+
+
+def test_kl_divergence_closed_form():
+    mean = np.array([[0.0, 1.0, 0.0, -2.0]], "float32")
+    log_var = np.array([[0.0, 0.0, np.log(4.0), np.log(0.25)]], "float32")
+    want = [0.0, 0.5, 0.5 * (4 - 1 - np.log(4)), 0.5 * (0.25 + 4 - 1 - np.log(0.25))]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(aelib.kl_divergence(mean, log_var))[0], want, rtol=1e-5)
+
+
+def test_vae_metrics_match_the_closed_form_on_a_known_input(fashion):
+    (x, _), _ = fashion
+    x = x[:32]
+    vae = aelib.variational_autoencoder((28, 28, 1), 3, architecture="dense", hidden_units=(16,), beta=0.5, seed=0)
+    vae.compile(optimizer="adam")
+    mean, log_var = vae.encode(x)
+    kl = np.mean(np.sum(-0.5 * (1 + log_var - mean**2 - np.exp(log_var)), axis=1))
+    result = vae.evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    np.testing.assert_allclose(result["kl_loss"], kl, rtol=1e-4)
+    np.testing.assert_allclose(result["loss"], result["reconstruction_loss"] + 0.5 * result["kl_loss"], rtol=1e-5)
+    np.testing.assert_allclose(vae.kl_per_dimension(x).sum(), kl, rtol=1e-4)
+    assert vae.kl_per_dimension(x).shape == (3,)
+    assert 0 <= vae.active_units(x) <= 3
+    assert 100 < result["reconstruction_loss"] < 784 * 2  # Bernoulli NLL in nats: 784 pixels, each 0 to ~16 nats
+
+
+def test_vae_log_variance_cannot_overflow(fashion):
+    (x, _), _ = fashion
+    vae = aelib.variational_autoencoder((28, 28, 1), 4, architecture="dense", hidden_units=(16,))
+    vae.compile(optimizer="adam")
+    extreme = x[:32] * 1e4
+    mean, log_var = vae.encode(extreme)
+    assert np.abs(log_var).max() <= 10.0
+    terms = vae.loss_terms(extreme, None)
+    assert all(np.isfinite(keras.ops.convert_to_numpy(v)) for v in terms.values())
+
+
+def test_vae_beta_follows_a_callback(fashion):
+    (x, _), _ = fashion
+    vae = aelib.variational_autoencoder((28, 28, 1), 2, architecture="dense", hidden_units=(16,))
+    vae.compile(optimizer="adam")
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(vae.beta))
+    vae.fit(x[:128], epochs=4, batch_size=64, verbose=0, callbacks=[aelib.KLWarmup(epochs=2), record])
+    assert seen == [0.0, 0.5, 1.0, 1.0]
+    vae.beta = 0.0  # with beta = 0 the loss is the reconstruction alone, in the compiled step too
+    r = vae.evaluate(x[:64], verbose=0, return_dict=True)
+    np.testing.assert_allclose(r["loss"], r["reconstruction_loss"], rtol=1e-6)
+    with pytest.raises(ValueError, match="beta"):
+        vae.beta = -1
+
+
+def test_vae_refuses_bce_on_data_outside_unit_interval(fashion):
+    vae = aelib.variational_autoencoder((28, 28, 1), 2, filters=(8,))
+    vae.compile(optimizer="adam")
+    (x, _), _ = fashion
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        vae.fit(x[:64] * 255.0, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"integers \(uint8\) in \[0, 255\].*x / 255"):
+        vae.fit((x[:64] * 255).astype("uint8"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data\[0\] has values"):
+        vae.fit(x[:64], epochs=1, verbose=0, validation_data=(x[:64] + 1.0, None))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        vae.evaluate((x[:64] * 255).astype("uint8"), verbose=0)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        with pytest.raises(ValueError, match="gaussian"):
+            vae.fit(tf.data.Dataset.from_tensor_slices(x[:64] - 0.5).batch(32), epochs=1, verbose=0)
+    vae.fit((x[:64] > 0.5).astype("uint8"), epochs=1, verbose=0)  # binary integer images are Bernoulli data
+    gaussian = aelib.variational_autoencoder((28, 28, 1), 2, filters=(8,), reconstruction="gaussian")
+    gaussian.compile(optimizer="adam")
+    gaussian.fit(x[:64] - 0.5, epochs=1, verbose=0)  # fine for the Gaussian likelihood
+
+
+def test_validation_data_and_sample_weight_without_a_target(fashion):
+    """fit(x, validation_data=x_val) and (x_val,) work; sample weights reach the loss of a validation set too."""
+    (x, _), _ = fashion
+    vae = pinned_vae()
+    vae.compile(optimizer="sgd")
+    for val in (x[:32], (x[:32],), (x[:32], None)):
+        assert "val_loss" in vae.fit(x[:64], epochs=1, verbose=0, validation_data=val).history
+    weights = np.r_[np.ones(16), np.zeros(16)].astype("float32")
+    h = vae.fit(x[:64], epochs=1, verbose=0, validation_data=(x[:32], None, weights))
+    half = vae.evaluate(x[:16], batch_size=16, verbose=0, return_dict=True)["loss"] / 2  # Keras: sum(l * w) / n
+    np.testing.assert_allclose(h.history["val_loss"][0], half, rtol=1e-4)
