@@ -33,4 +33,3 @@ def check_range(name, value, low, high=math.inf, low_inclusive=True, high_inclus
 def check_fraction(name, value, open_low=False, open_high=False):
     """A fraction in [0, 1]; ``open_low`` / ``open_high`` exclude 0 / 1."""
     return check_range(name, value, 0.0, 1.0, low_inclusive=not open_low, high_inclusive=not open_high)
-

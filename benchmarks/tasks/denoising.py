@@ -55,7 +55,7 @@ def denoising(ctx):
         )
     aelib.set_seed(ctx.seed)
     t = time.time()
-    dae = aelib.denoising_autoencoder(SHAPE, 128, noise="gaussian", noise_level=NOISE_STD, filters=(32, 64), seed=ctx.seed)
+    dae = aelib.denoising_autoencoder(SHAPE, 128, noise="gaussian", amount=NOISE_STD, filters=(32, 64), seed=ctx.seed)
     print(f"  training conv denoising AE ({ctx.size['dae_epochs']} epochs)", flush=True)
     compile_fit(dae, ctx.x_train, ctx.x_train, noisy_val, ctx.x_val, ctx.size["dae_epochs"])
     value = psnr(ctx.x_test, predict(dae, noisy_test))
