@@ -85,7 +85,9 @@ def test_mae_loss_counts_the_hidden_patches_only(mae, images):
     terms = mae.loss_terms(images, (prediction, mask), training=True)
     assert set(terms) == {"loss", "visible_mse"}
     want = masked_mse(images, prediction, mask, 4)
-    np.testing.assert_allclose([float(ops.convert_to_numpy(terms[k])) for k in terms], [np.mean(w) for w in want], rtol=1e-5)
+    np.testing.assert_allclose(
+        [float(ops.convert_to_numpy(terms[k])) for k in terms], [np.mean(ops.convert_to_numpy(w)) for w in want], rtol=1e-5
+    )
     assert np.isfinite(float(ops.convert_to_numpy(mae.loss_terms(images, None)["loss"])))
 
 
