@@ -19,6 +19,8 @@ from conftest import installed
 
 import aelib
 
+FAMILIES = ("dense", "denoising", "sparse", "contractive", "recurrent", "variational", "conditional", "vq", "masked")
+
 pytestmark = pytest.mark.once
 ROOT = Path(__file__).resolve().parents[1]
 OTHERS = [b for b in ("jax", "torch") if installed(b)]
@@ -118,9 +120,7 @@ def test_the_builder_battery_passes_under_pytorch():
             "-p",
             "no:cacheprovider",
             "tests/test_builders.py",
-            "tests/test_vae.py",
-            "tests/test_new_families.py",
-            "tests/test_tied.py",
+            *(f"tests/test_{family}.py" for family in FAMILIES),
         ],
         capture_output=True,
         text=True,
