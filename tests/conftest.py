@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("AELIB_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as `import aelib` sets it; keras may load TensorFlow before aelib here
 
 import pytest  # noqa: E402
 
