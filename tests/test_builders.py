@@ -5,6 +5,7 @@ Family-specific checks live in ``test_<family>.py``; copying each family file al
 Runs on the Keras backend of the process (``KERAS_BACKEND``); see conftest.py."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -344,7 +345,7 @@ def test_a_backend_keras_cannot_train_on_says_so():
         except NotImplementedError as e:
             print("refused:", e)
     """)
-    env = {**__import__("os").environ, "KERAS_BACKEND": "numpy"}
+    env = {**os.environ, "KERAS_BACKEND": "numpy"}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "(2, 8, 8, 1)" in proc.stdout and "refused: fit not implemented for NumPy backend" in proc.stdout

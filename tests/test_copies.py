@@ -9,6 +9,7 @@
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -133,7 +134,7 @@ def test_each_family_file_works_copied_alone(backend, tmp_path):
         np.savez(saved + ".npz", *keras.tree.flatten(inputs))
         np.save(saved + ".npy", model.predict(inputs, verbose=0))
         jobs.append([family, case.builder, case.kwargs, shape, case.latent, case.labels, saved])
-    env = {**__import__("os").environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
     proc = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(jobs), str(tmp_path)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
