@@ -49,9 +49,9 @@ from .datasets import (
     load_mnist,
     load_movielens_100k,
     read_idx,
-    write_offline_mnist,
     split_ratings,
     subset,
+    write_offline_mnist,
 )
 from .detector import AutoencoderDetector
 from .losses import kl_divergence, reconstruction_nll

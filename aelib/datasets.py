@@ -521,4 +521,3 @@ def load_movielens_100k(path):
     ratings = np.zeros((users.max(), items.max()), dtype=np.float32)
     ratings[users - 1, items - 1] = values
     return ratings, ratings > 0
-
