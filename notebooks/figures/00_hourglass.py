@@ -43,9 +43,24 @@ ax.add_patch(FancyArrowPatch((xs[-1] + 0.3, 0), (12.1, 0), arrowstyle="-|>", mut
 ax.text(xs[3] + 0.15, 0.45, "code $z = F(x)$\n2 numbers", ha="center", va="bottom", fontsize=11, color="tab:red")
 ax.text((xs[0] + xs[2]) / 2 + 0.15, 1.55, "encoder $F$\n49 → 32 → 16 → 2", ha="center", fontsize=11, color="tab:blue")
 ax.text((xs[4] + xs[6]) / 2 + 0.15, 1.55, "decoder $G$\n2 → 16 → 32 → 49", ha="center", fontsize=11, color="tab:green")
-ax.add_patch(FancyArrowPatch((1.2, -1.15), (13.2, -1.15), connectionstyle="arc3,rad=0.25", arrowstyle="<|-|>",
-                             mutation_scale=14, color="tab:purple", lw=1.4))
-ax.text(7.2, -3.1, "trained to make $\\hat{x}$ close to $x$: loss $= \\frac{1}{49}\\sum_j (x_j - \\hat{x}_j)^2$, "
-        "no labels needed", ha="center", fontsize=11, color="tab:purple")
+ax.add_patch(
+    FancyArrowPatch(
+        (1.2, -1.15),
+        (13.2, -1.15),
+        connectionstyle="arc3,rad=0.25",
+        arrowstyle="<|-|>",
+        mutation_scale=14,
+        color="tab:purple",
+        lw=1.4,
+    )
+)
+ax.text(
+    7.2,
+    -3.1,
+    "trained to make $\\hat{x}$ close to $x$: loss $= \\frac{1}{49}\\sum_j (x_j - \\hat{x}_j)^2$, no labels needed",
+    ha="center",
+    fontsize=11,
+    color="tab:purple",
+)
 ax.set_title("The hourglass: 49 pixels squeezed through 2 numbers and back (numbers = units per layer)", fontsize=13)
 fig.savefig(Path(__file__).with_suffix(".png"), dpi=120, bbox_inches="tight")
