@@ -26,6 +26,8 @@ from aelib import copies
 
 ROOT = Path(aelib.__file__).resolve().parent.parent
 FAMILIES = sorted(p.stem for p in (ROOT / "aelib" / "builders").glob("*.py") if p.stem not in ("__init__", "base"))
+PRIORS = {"autoregressive"}  # not autoencoders: their battery and copy test are in test_autoregressive.py
+AUTOENCODERS = [f for f in FAMILIES if f not in PRIORS]
 ONE_CASE = {}  # family -> the first battery case built from it
 for _name, _case in CASES.items():
     ONE_CASE.setdefault(_case.family, _case)
@@ -61,9 +63,9 @@ def test_a_family_file_imports_only_keras_numpy_and_the_standard_library(family)
     assert imported <= {"keras", "numpy", "tensorflow", "jax", "torch"} | set(sys.stdlib_module_names), imported
 
 
-# Over the issue's 450-line target today, and why (an open point of issue 21): each carries ~180-200 lines of copied
-# infrastructure; the VAE its diagnostics (IWAE, KL per dimension), the conditional VAE the whole VAE it extends.
-OVER_TARGET = {"variational", "conditional", "vq", "masked"}
+# Over the issue's 450-line target today, and why (an open point of issue 21): the conditional VAE carries the whole
+# VAE it extends (~180 copied lines) besides the ~200 lines of copied checks, NaN guard and built-in-loss base.
+OVER_TARGET = {"conditional"}
 
 
 @pytest.mark.parametrize(
@@ -75,7 +77,7 @@ def test_a_family_file_is_at_most_450_lines(family):
 
 
 def test_every_family_has_a_battery_case():
-    assert sorted(ONE_CASE) == FAMILIES
+    assert sorted(ONE_CASE) == AUTOENCODERS
 
 
 SCRIPT = textwrap.dedent("""
@@ -117,7 +119,7 @@ def test_each_family_file_works_copied_alone(backend, tmp_path):
     import keras
 
     jobs = []
-    for family in FAMILIES:
+    for family in AUTOENCODERS:
         case = ONE_CASE[family]
         folder = tmp_path / family
         folder.mkdir()
@@ -139,7 +141,7 @@ def test_each_family_file_works_copied_alone(backend, tmp_path):
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result == {f: {"finite": True, "same": True, "aelib_file": True, "type": f} for f in FAMILIES}
+    assert result == {f: {"finite": True, "same": True, "aelib_file": True, "type": f} for f in AUTOENCODERS}
 
 
 def test_the_readme_table_of_family_files_is_current():

@@ -2,6 +2,8 @@
 distributions, the penalty lowering the code's mean activation, the renamed ``penalty_weight`` and Keras'
 conventions (compile needs a loss, ``fit(x)``, ``.encoder``/``.decoder``, summary totals, safe-mode reload)."""
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -43,6 +45,8 @@ def test_weight_is_renamed_penalty_weight_with_a_deprecation_warning():
         with pytest.warns(DeprecationWarning, match=rf"{layer_class.__name__}\(weight=\) is deprecated"):
             layer = layer_class(*args, weight=0.25)
         assert layer.penalty_weight == 0.25 and "weight" not in layer.get_config()
+        # checked_arguments keeps the signature Keras reads (inspect.getfullargspec) and names the class, not __init__
+        assert inspect.getfullargspec(layer_class.__init__).args[:2] == ["self", "target" if args else "penalty_weight"]
         config = {**layer.get_config(), "weight": 0.5}  # a config saved before the rename
         del config["penalty_weight"]
         with pytest.warns(DeprecationWarning):

@@ -67,24 +67,25 @@ def check_number(name, value, low=0.0, high=math.inf, open_low=False, open_high=
 
 # Copied from aelib.builders.base.checked_arguments
 def checked_arguments(builder=None, renamed=None):
-    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
-    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    """Decorator of a builder or an ``__init__``: an unknown keyword raises ValueError naming the closest valid one (not
+    Python's TypeError); an old name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
     if builder is None:
         return functools.partial(checked_arguments, renamed=renamed)
-    params = inspect.signature(builder).parameters
-    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+    signature, owner = inspect.signature(builder), builder.__qualname__.replace(".__init__", "")
+    valid = [n for n, p in signature.parameters.items() if p.kind is not p.VAR_KEYWORD]
 
     @functools.wraps(builder)
     def wrapper(*args, **kwargs):
         for old in [k for k in kwargs if k in (renamed or {})]:
-            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            warnings.warn(f"{owner}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
             kwargs[renamed[old]] = kwargs.pop(old)
-        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(signature.parameters) else []
         if unknown:
             hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
-            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+            raise ValueError(f"{owner}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
         return builder(*args, **kwargs)
 
+    wrapper.__signature__ = signature  # Keras reads an __init__'s arguments with inspect.getfullargspec
     return wrapper
 
 
@@ -124,9 +125,8 @@ class StopOnNaN(keras.callbacks.Callback):
         if bad:  # raising stops fit
             raise TrainingDivergedError(
                 f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
-                + f" (still finite: {finite})" * bool(finite)
-                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
-                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+                f"{f' (still finite: {finite})' * bool(finite)}. Training stopped: rebuild the model or reload a checkpoint. "
+                "Usual fixes: a lower learning rate (e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
             )
 
 
@@ -162,8 +162,7 @@ class LossTermsModel(keras.Model):
 
     def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
         self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        self.optimizer.build(self.trainable_variables) if self.built else None
 
     def check_data(self, x, name):  # subclasses add their checks
         check_finite(x, name)
@@ -177,7 +176,7 @@ class LossTermsModel(keras.Model):
 
     def fit(self, *args, **kwargs):
         a = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments  # x, epochs, ... as given
-        a.pop("self")
+        del a["self"]
         a["y"] = self._no_target(a.get("x"), a.get("y"), a.get("sample_weight"))
         val = (a["validation_data"],) if hasattr(a.get("validation_data"), "__array__") else a.get("validation_data")
         if isinstance(val, tuple):
@@ -218,24 +217,16 @@ class LossTermsModel(keras.Model):
         return cls(**{**config, **{k: keras.saving.deserialize_keras_object(config[k]) for k in cls.submodels}})
 
 
-# Copied from aelib.builders.variational.padding
-def padding(size, stride):
-    """(before, after) zero padding that makes ``size`` a multiple of ``stride``."""
-    return -size % stride // 2, -size % stride - -size % stride // 2
-
-
 # Copied from aelib.builders.variational.encoder_trunk
 def encoder_trunk(inputs, conv, sizes, activation):
     """Inputs -> features: stride-2 3x3 convolutions with ``sizes`` filters (the image zero-padded to a multiple of
     ``2 ** len(sizes)``) then Flatten; or Flatten then Dense layers of ``sizes`` units."""
-    pad = [padding(side, 2 ** len(sizes)) for side in inputs.shape[1:3]] if conv else [()]
+    pad = [(e // 2, e - e // 2) for e in (-side % 2 ** len(sizes) for side in inputs.shape[1:3])] if conv else [()]
     x = layers.ZeroPadding2D(pad, name="pad")(inputs) if any(sum(pad, ())) else inputs
     x = x if conv or len(inputs.shape) == 2 else layers.Flatten(name="flatten")(x)
     for i, size in enumerate(sizes):
-        if conv:
-            x = layers.Conv2D(size, 3, strides=2, padding="same", activation=activation, name=f"encoder_conv_{i}")(x)
-        else:
-            x = layers.Dense(size, activation=activation, name=f"encoder_hidden_{i}")(x)
+        options = dict(activation=activation, name=f"encoder_conv_{i}" if conv else f"encoder_hidden_{i}")
+        x = (layers.Conv2D(size, 3, strides=2, padding="same", **options) if conv else layers.Dense(size, **options))(x)
     return layers.Flatten(name="flatten")(x) if conv else x
 
 
@@ -246,12 +237,10 @@ def decoder_model(latent_dim, output_shape, conv, sizes, activation, output_acti
     stride-2 transposed convolutions, the last to the image's channels -> crop; or Dense layers -> Dense -> Reshape."""
     x = codes = keras.Input((latent_dim,), name=f"{name}_input")
     if conv:
-        stride = 2 ** len(sizes)
-        pad = [padding(side, stride) for side in output_shape[:2]]
-        h, w = ((side + sum(p)) // stride for side, p in zip(output_shape[:2], pad))
-        x = layers.Reshape((h, w, sizes[0]), name="reshape")(
-            layers.Dense(h * w * sizes[0], activation=activation, name="expand")(x)
-        )
+        pad = [(e // 2, e - e // 2) for e in (-side % 2 ** len(sizes) for side in output_shape[:2])]  # as the encoder's
+        h, w = ((side + sum(p)) // 2 ** len(sizes) for side, p in zip(output_shape[:2], pad))
+        x = layers.Dense(h * w * sizes[0], activation=activation, name="expand")(x)
+        x = layers.Reshape((h, w, sizes[0]), name="reshape")(x)
         for i, f in enumerate(sizes[1:] + (output_shape[-1],)):
             act = activation if i < len(sizes) - 1 else None
             x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation=act, name=f"{name}_deconv_{i}")(x)
@@ -323,45 +312,19 @@ def kl_divergence(mean, log_var):
     return -0.5 * (1.0 + log_var - ops.square(mean) - ops.exp(log_var))
 
 
-# Copied from aelib.builders.variational.check_unit_interval
-def check_unit_interval(x, name):
-    """Refuse data outside [0, 1] for a Bernoulli likelihood, uint8 images included (the forgotten ``/ 255``)."""
-    if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset: look at one batch
-        x = keras.utils.unpack_x_y_sample_weight(next(iter(x.take(1))))[0]
-    array = np.asarray(x) if hasattr(x, "__array__") else np.zeros(0)
-    if array.dtype.kind in "fiub" and array.size and (array.min() < 0 or array.max() > 1):
-        kind = f"integers ({array.dtype})" if array.dtype.kind in "iu" else "values"
-        raise ValueError(
-            f"{name} has {kind} in [{array.min():.3g}, {array.max():.3g}], but reconstruction='bernoulli' (binary "
-            "cross-entropy) needs data in [0, 1]: scale it (e.g. x / 255) or use reconstruction='gaussian'."
-        )
-
-
-# Copied from aelib.builders.variational.logits_model
-def logits_model(decoder):
-    """The decoder up to its final sigmoid (sharing its layers): what a Bernoulli likelihood reads."""
-    last = decoder.layers[-1]
-    if not (isinstance(last, layers.Activation) and keras.activations.serialize(last.activation) == "sigmoid"):
-        raise ValueError(
-            f"reconstruction='bernoulli' reads logits: the decoder must end in Activation('sigmoid'), not {last.name!r}."
-        )
-    return keras.Model(decoder.inputs, last.input, name=f"{decoder.name}_logits")
-
-
 # Copied from aelib.builders.variational.importance_weighted_nll
 def importance_weighted_nll(model, x, k=50, batch_size=256, seed=0):
-    """The importance-weighted bound (IWAE, Burda et al. 2016) on ``-log p(x)`` of a VAE ``model``, per example in nats:
-    ``-log mean_i p(x, z_i) / q(z_i | x)`` over ``k`` draws ``z_i ~ q(z | x)``: the negative ELBO of one draw for ``k = 1``,
-    tighter as ``k`` grows. The ``k`` draws of a batch are decoded in one ``predict`` call."""
+    """The importance-weighted bound (IWAE, Burda et al. 2016) on ``-log p(x)`` (``-log p(x | y)`` for a conditional VAE's
+    ``[x, labels]``) of a VAE ``model``, per example in nats: ``-log mean_i p(x, z_i) / q(z_i | x)`` over ``k`` draws
+    ``z_i ~ q(z | x)``: the negative ELBO for ``k = 1``, tighter as ``k`` grows. A batch's draws are decoded in one call."""
     check_int("k", k, example=50)
-    images, condition = model._images_and_condition(x)
-    rng, out = np.random.default_rng(seed), []
-    for s in range(0, len(images), batch_size):
-        xb, cb = np.asarray(images[s : s + batch_size], "float32"), None if condition is None else condition[s : s + batch_size]
-        mean, log_var = model.encode(xb if cb is None else [xb, cb], batch_size)
+    parts, rng, out = list(x) if isinstance(x, (list, tuple)) else [x], np.random.default_rng(seed), []
+    for s in range(0, len(parts[0]), batch_size):
+        xb, *cb = (np.asarray(part[s : s + batch_size]) for part in parts)  # images, and labels for a conditional VAE
+        mean, log_var = model.encode([xb, *cb] if cb else xb, batch_size)
         eps = rng.standard_normal((k,) + mean.shape).astype("float32")
         z = (mean + np.exp(0.5 * log_var) * eps).reshape(-1, mean.shape[-1])  # k draws per example
-        inputs = z if cb is None else [z, np.tile(cb, (k,) + (1,) * (np.ndim(cb) - 1))]
+        inputs = [z, *(np.concatenate([c] * k) for c in cb)] if cb else z
         logits = model.decoder_logits.predict(inputs, batch_size=batch_size, verbose=0)
         tiled = np.broadcast_to(xb, (k,) + xb.shape).reshape((-1,) + xb.shape[1:])
         nll = ops.convert_to_numpy(reconstruction_nll(tiled, logits, model.reconstruction, model.decoder_std, from_logits=True))
@@ -376,12 +339,10 @@ class VAE(LossTermsModel):
     """A variational autoencoder: ``encoder`` (x -> [mean, log_var, z]) and ``decoder`` (z -> x), its loss built in.
     ``fit``/``evaluate`` report, per example in nats: ``loss`` (reconstruction + beta x KL: the negative ELBO for
     beta = 1), ``reconstruction_loss`` and ``kl_loss``; ``sample_weight`` weighs every term.
-
     Args:
         encoder, decoder: the two models; for ``"bernoulli"`` the decoder ends in ``Activation("sigmoid")``.
         beta: weight of the KL term, also settable later (``vae.beta = 0.5``, e.g. by a warm-up callback).
         reconstruction: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"`` (with a fixed std ``decoder_std``).
-
     Returns: the reconstruction from the code mean, when called (``predict``).
     Raises: ValueError for an invalid argument, a loss in ``compile``, a ``y`` in ``fit``, Bernoulli data outside [0, 1].
     Example: ``vae = variational_autoencoder((28, 28, 1), 2)`` (a VAE), then ``vae.importance_weighted_nll(x, k=50)``.
@@ -394,17 +355,18 @@ class VAE(LossTermsModel):
         self.reconstruction = check_choice("reconstruction", reconstruction, ("bernoulli", "gaussian"))
         self.decoder_std = check_number("decoder_std", decoder_std, open_low=True)
         self.beta_variable = keras.Variable(check_number("beta", beta), trainable=False, dtype="float32", name="beta")
-        # What the likelihood reads (logits for Bernoulli); it shares the decoder's layers, so it is kept untracked.
-        object.__setattr__(self, "decoder_logits", logits_model(decoder) if reconstruction == "bernoulli" else decoder)
+        last, bernoulli = decoder.layers[-1], self.reconstruction == "bernoulli"  # Bernoulli: the likelihood reads logits
+        if bernoulli and not (isinstance(last, layers.Activation) and keras.activations.serialize(last.activation) == "sigmoid"):
+            raise ValueError(f"reconstruction='bernoulli': the decoder must end in Activation('sigmoid'), not {last.name!r}.")
+        # The decoder before its sigmoid: it shares the decoder's layers, so it is kept untracked.
+        logits = keras.Model(decoder.inputs, last.input, name=f"{decoder.name}_logits") if bernoulli else decoder
+        object.__setattr__(self, "decoder_logits", logits)
 
-    @property
-    def beta(self):
-        """Weight of the KL term; assign to it (``vae.beta = 0.5``) at any time, even during ``fit``."""
-        return float(ops.convert_to_numpy(self.beta_variable))
-
-    @beta.setter
-    def beta(self, value):
-        self.beta_variable.assign(check_number("beta", value))
+    beta = property(
+        lambda self: float(ops.convert_to_numpy(self.beta_variable)),
+        lambda self, value: self.beta_variable.assign(check_number("beta", value)),
+        doc="Weight of the KL term; assign to it (``vae.beta = 0.5``) at any time, even during ``fit``.",
+    )
 
     def _parts(self, x, training):
         mean, log_var, z = self.encoder(x, training=training)
@@ -424,12 +386,21 @@ class VAE(LossTermsModel):
         return {"loss": rec + self.beta_variable * kl, "reconstruction_loss": rec, "kl_loss": kl}
 
     def check_data(self, x, name):
+        """Refuse NaN or inf, and data outside [0, 1] for a Bernoulli likelihood, uint8 included (the forgotten ``/ 255``)."""
         super().check_data(x, name)
-        if self.reconstruction == "bernoulli":
-            check_unit_interval(x, name)
+        x, name = (x[0], f"{name}[0]") if isinstance(x, (list, tuple)) else (x, name)  # a conditional VAE's images
+        if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset: look at one batch
+            x = keras.utils.unpack_x_y_sample_weight(next(iter(x.take(1))))[0]
+        array = np.asarray(x) if hasattr(x, "__array__") and self.reconstruction == "bernoulli" else np.zeros(0)
+        if array.dtype.kind in "fiub" and array.size and (array.min() < 0 or array.max() > 1):
+            kind = f"integers ({array.dtype})" if array.dtype.kind in "iu" else "values"
+            raise ValueError(
+                f"{name} has {kind} in [{array.min():.3g}, {array.max():.3g}], but reconstruction='bernoulli' (binary "
+                "cross-entropy) needs data in [0, 1]: scale it (e.g. x / 255) or use reconstruction='gaussian'."
+            )
 
     def encode(self, x, batch_size=256):
-        """(mean, log_var) of q(z|x), NumPy arrays."""
+        """(mean, log_var) of q(z|x) (q(z|x, y) for a conditional VAE's ``[x, labels]``), NumPy arrays."""
         return tuple(self.encoder.predict(x, batch_size=batch_size, verbose=0)[:2])
 
     def kl_per_dimension(self, x, batch_size=256):
@@ -440,12 +411,7 @@ class VAE(LossTermsModel):
         """How many code dimensions have a posterior mean whose variance over ``x`` exceeds ``threshold``."""
         return int(np.sum(np.var(self.encode(x, batch_size)[0], axis=0) > threshold))
 
-    def importance_weighted_nll(self, x, k=50, batch_size=256, seed=0):
-        """The importance-weighted bound on ``-log p(x)`` per example (nats): see :func:`importance_weighted_nll`."""
-        return importance_weighted_nll(self, x, k, batch_size, seed)
-
-    def _images_and_condition(self, x):  # a conditional VAE also returns its labels
-        return np.asarray(x), None
+    importance_weighted_nll = importance_weighted_nll  # the function above, as a method: vae.importance_weighted_nll(x)
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "reconstruction": self.reconstruction, "decoder_std": self.decoder_std}
@@ -552,16 +518,12 @@ class ConditionalVAE(VAE):
     def check_data(self, x, name):
         if not isinstance(x, (list, tuple)) or len(x) != 2:
             raise ValueError(f"{name} must be [x, labels] for a ConditionalVAE, e.g. cvae.fit([x_train, y_train]).")
-        check_finite(x, name)
-        check_unit_interval(x[0], f"{name}[0]") if self.reconstruction == "bernoulli" else None
+        super().check_data(x, name)  # NaN or inf; the images in [0, 1] for a Bernoulli likelihood
         integer_labels(x[1], self.num_classes, f"{name}[1]")
 
-    def _images_and_condition(self, x):  # for the IWAE bound on -log p(x | y)
-        return np.asarray(x[0]), integer_labels(x[1], self.num_classes)
-
-    def encode(self, x, batch_size=256):
-        """(mean, log_var) of q(z | x, y) for ``x = [data, labels]``, NumPy arrays."""
-        return tuple(self.encoder.predict(with_labels(x, self.num_classes), batch_size=batch_size, verbose=0)[:2])
+    def importance_weighted_nll(self, x, k=50, batch_size=256, seed=0):
+        """The importance-weighted bound on ``-log p(x | y)`` per example, for ``x = [data, labels]`` (any label format)."""
+        return importance_weighted_nll(self, with_labels(x, self.num_classes), k, batch_size, seed)
 
     def generate(self, labels, seed=None, batch_size=256):
         """One example of each class in ``labels``, decoded from a code drawn from the prior N(0, I)."""
@@ -574,21 +536,9 @@ class ConditionalVAE(VAE):
 
 
 @checked_arguments
-def conditional_variational_autoencoder(
-    input_shape,
-    latent_dim,
-    num_classes,
-    architecture="conv",
-    filters=(32, 64),
-    hidden_units=(256,),
-    activation="relu",
-    reconstruction="bernoulli",
-    decoder_std=0.1,
-    beta=1.0,
-    log_var_limit=10.0,
-    seed=None,
-    name="cvae",
-):
+def conditional_variational_autoencoder(input_shape, latent_dim, num_classes, architecture="conv", filters=(32, 64),
+                                        hidden_units=(256,), activation="relu", reconstruction="bernoulli", decoder_std=0.1,
+                                        beta=1.0, log_var_limit=10.0, seed=None, name="cvae"):  # fmt: skip
     """A conditional VAE (:class:`ConditionalVAE`), uncompiled: compile it with an optimizer alone.
 
     Args:

@@ -78,24 +78,25 @@ def check_activation(name, value):
 
 # Copied from aelib.builders.base.checked_arguments
 def checked_arguments(builder=None, renamed=None):
-    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
-    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    """Decorator of a builder or an ``__init__``: an unknown keyword raises ValueError naming the closest valid one (not
+    Python's TypeError); an old name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
     if builder is None:
         return functools.partial(checked_arguments, renamed=renamed)
-    params = inspect.signature(builder).parameters
-    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+    signature, owner = inspect.signature(builder), builder.__qualname__.replace(".__init__", "")
+    valid = [n for n, p in signature.parameters.items() if p.kind is not p.VAR_KEYWORD]
 
     @functools.wraps(builder)
     def wrapper(*args, **kwargs):
         for old in [k for k in kwargs if k in (renamed or {})]:
-            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            warnings.warn(f"{owner}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
             kwargs[renamed[old]] = kwargs.pop(old)
-        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(signature.parameters) else []
         if unknown:
             hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
-            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+            raise ValueError(f"{owner}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
         return builder(*args, **kwargs)
 
+    wrapper.__signature__ = signature  # Keras reads an __init__'s arguments with inspect.getfullargspec
     return wrapper
 
 
@@ -135,9 +136,8 @@ class StopOnNaN(keras.callbacks.Callback):
         if bad:  # raising stops fit
             raise TrainingDivergedError(
                 f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
-                + f" (still finite: {finite})" * bool(finite)
-                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
-                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+                f"{f' (still finite: {finite})' * bool(finite)}. Training stopped: rebuild the model or reload a checkpoint. "
+                "Usual fixes: a lower learning rate (e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
             )
 
 
@@ -155,8 +155,7 @@ class CheckedFit:
 
     def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
         self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        self.optimizer.build(self.trainable_variables) if self.built else None
 
     def _target(self, x, y, sample_weight, names=("x", "y", "sample_weight")):
         for value, name in zip((x, y, sample_weight), names):

@@ -45,24 +45,25 @@ def check_number(name, value, low=0.0, high=math.inf, open_low=False, open_high=
 
 # Copied from aelib.builders.base.checked_arguments
 def checked_arguments(builder=None, renamed=None):
-    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
-    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    """Decorator of a builder or an ``__init__``: an unknown keyword raises ValueError naming the closest valid one (not
+    Python's TypeError); an old name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
     if builder is None:
         return functools.partial(checked_arguments, renamed=renamed)
-    params = inspect.signature(builder).parameters
-    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+    signature, owner = inspect.signature(builder), builder.__qualname__.replace(".__init__", "")
+    valid = [n for n, p in signature.parameters.items() if p.kind is not p.VAR_KEYWORD]
 
     @functools.wraps(builder)
     def wrapper(*args, **kwargs):
         for old in [k for k in kwargs if k in (renamed or {})]:
-            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            warnings.warn(f"{owner}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
             kwargs[renamed[old]] = kwargs.pop(old)
-        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(signature.parameters) else []
         if unknown:
             hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
-            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+            raise ValueError(f"{owner}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
         return builder(*args, **kwargs)
 
+    wrapper.__signature__ = signature  # Keras reads an __init__'s arguments with inspect.getfullargspec
     return wrapper
 
 
@@ -102,9 +103,8 @@ class StopOnNaN(keras.callbacks.Callback):
         if bad:  # raising stops fit
             raise TrainingDivergedError(
                 f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
-                + f" (still finite: {finite})" * bool(finite)
-                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
-                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+                f"{f' (still finite: {finite})' * bool(finite)}. Training stopped: rebuild the model or reload a checkpoint. "
+                "Usual fixes: a lower learning rate (e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
             )
 
 
@@ -140,8 +140,7 @@ class LossTermsModel(keras.Model):
 
     def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
         self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        self.optimizer.build(self.trainable_variables) if self.built else None
 
     def check_data(self, x, name):  # subclasses add their checks
         check_finite(x, name)
@@ -155,7 +154,7 @@ class LossTermsModel(keras.Model):
 
     def fit(self, *args, **kwargs):
         a = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments  # x, epochs, ... as given
-        a.pop("self")
+        del a["self"]
         a["y"] = self._no_target(a.get("x"), a.get("y"), a.get("sample_weight"))
         val = (a["validation_data"],) if hasattr(a.get("validation_data"), "__array__") else a.get("validation_data")
         if isinstance(val, tuple):
@@ -282,15 +281,16 @@ class MaskToken(layers.Layer):
         return tokens * (1.0 - mask) + ops.cast(self.token, tokens.dtype) * mask
 
 
-def transformer_block(x, num_heads, mlp_dim, name):
-    """Pre-norm Transformer block: x + attention(norm(x)), then x + MLP(norm(x))."""
-    h = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_1")(x)
-    h = layers.MultiHeadAttention(num_heads, x.shape[-1] // num_heads, name=f"{name}_attention")(h, h)
-    x = layers.Add(name=f"{name}_add_1")([x, h])
-    h = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_2")(x)
-    h = layers.Dense(mlp_dim, activation="gelu", name=f"{name}_mlp_1")(h)
-    h = layers.Dense(x.shape[-1], name=f"{name}_mlp_2")(h)
-    return layers.Add(name=f"{name}_add_2")([x, h])
+def transformer_blocks(x, depth, num_heads, mlp_dim, name):
+    """``depth`` pre-norm Transformer blocks (x + attention(norm(x)), then x + MLP(norm(x))), then a final norm."""
+    for block in (f"{name}_block_{i}" for i in range(depth)):
+        h = layers.LayerNormalization(epsilon=1e-6, name=f"{block}_norm_1")(x)
+        h = layers.MultiHeadAttention(num_heads, x.shape[-1] // num_heads, name=f"{block}_attention")(h, h)
+        x = layers.Add(name=f"{block}_add_1")([x, h])
+        h = layers.LayerNormalization(epsilon=1e-6, name=f"{block}_norm_2")(x)
+        h = layers.Dense(mlp_dim, activation="gelu", name=f"{block}_mlp_1")(h)
+        x = layers.Add(name=f"{block}_add_2")([x, layers.Dense(x.shape[-1], name=f"{block}_mlp_2")(h)])
+    return layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm")(x)
 
 
 def hidden_count(mask_ratio, n_patches, name="mask_ratio"):
@@ -298,8 +298,8 @@ def hidden_count(mask_ratio, n_patches, name="mask_ratio"):
     n_hidden = int(round(check_number(name, mask_ratio, 0.0, 1.0, open_low=True) * n_patches))
     if not 1 <= n_hidden <= n_patches - 1:
         raise ValueError(
-            f"{name}={mask_ratio} hides {n_hidden} of {n_patches} patches; at least one must be hidden and one "
-            f"visible: use a ratio between {1.5 / n_patches:.3g} and {1 - 1.5 / n_patches:.3g}, e.g. 0.75."
+            f"{name}={mask_ratio} hides {n_hidden} of {n_patches} patches; at least one must be hidden and one visible: "
+            f"use a ratio between {1.5 / n_patches:.3g} and {1 - 1.5 / n_patches:.3g}, e.g. 0.75."
         )
     return n_hidden
 
@@ -314,7 +314,6 @@ class MaskedAutoencoder(LossTermsModel):
     every patch from the others, never from itself, deterministically: it runs ceil(patches / n_hidden) masked passes
     (2 at ``mask_ratio=0.75`` with 49 patches) under the fixed masks of :meth:`fixed_masks`, which together hide every
     patch, and returns for each patch the mean of the passes that hid it. The "encoder" sees every patch (features).
-
     Args: ``encoder`` (images -> features, with sub-models "patch_embedding" and "encoder_transformer"), ``decoder``
     (``[tokens (n, patches, dim), mask (n, patches), 1 = hidden]`` -> images), ``patch_size``, ``mask_ratio``,
     ``norm_pix_loss``, ``seed`` (as :func:`masked_autoencoder`'s). Returns: the predicted images when called (in
@@ -330,9 +329,8 @@ class MaskedAutoencoder(LossTermsModel):
         super().__init__(encoder, decoder, **kwargs)
         self.patch_size = check_int("patch_size", patch_size, example=4)
         self.n_patches = int(decoder.inputs[0].shape[1])
-        self.n_hidden = hidden_count(mask_ratio, self.n_patches)
-        self.mask_ratio, self.norm_pix_loss, self.seed = float(mask_ratio), bool(norm_pix_loss), seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.n_hidden, self.mask_ratio = hidden_count(mask_ratio, self.n_patches), float(mask_ratio)
+        self.norm_pix_loss, self.seed, self.seed_generator = bool(norm_pix_loss), seed, keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=False):
         if training:  # a fresh random mask per image and step
@@ -388,26 +386,12 @@ class MaskedAutoencoder(LossTermsModel):
         return tokens.predict(x, batch_size=batch_size, verbose=0)
 
     def get_config(self):
-        names = ("patch_size", "mask_ratio", "norm_pix_loss", "seed")
-        return {**super().get_config(), **{name: getattr(self, name) for name in names}}
+        return {**super().get_config(), **{k: getattr(self, k) for k in ("patch_size", "mask_ratio", "norm_pix_loss", "seed")}}
 
 
 @checked_arguments
-def masked_autoencoder(
-    input_shape,
-    latent_dim,
-    patch_size=4,
-    mask_ratio=0.75,
-    depth=3,
-    num_heads=4,
-    mlp_ratio=2,
-    decoder_dim=64,
-    decoder_depth=1,
-    decoder_heads=4,
-    norm_pix_loss=False,
-    seed=None,
-    name="masked_autoencoder",
-):
+def masked_autoencoder(input_shape, latent_dim, patch_size=4, mask_ratio=0.75, depth=3, num_heads=4, mlp_ratio=2, decoder_dim=64,
+                       decoder_depth=1, decoder_heads=4, norm_pix_loss=False, seed=None, name="masked_autoencoder"):  # fmt: skip
     """A masked autoencoder, uncompiled: sub-models "encoder" (images -> features (n, latent_dim), every patch seen) and
     "decoder" (``[tokens, mask]`` -> images).
 
@@ -419,12 +403,9 @@ def masked_autoencoder(
             ``latent_dim``; decoder_dim, decoder_depth, decoder_heads: the (lighter) decoder's width, blocks, heads.
         norm_pix_loss: the loss on per-patch normalised pixels; seed: seed of the random masks; name: the model's name.
 
-    Returns:
-        An uncompiled :class:`MaskedAutoencoder` (compile it with an optimizer alone): ``fit(x)`` trains it to fill in
-        hidden patches of ``x``; ``predict`` is the mean of a few masked passes (see the class).
-
-    Raises:
-        ValueError: for an invalid or unknown argument, naming it and what would work.
+    Returns: an uncompiled :class:`MaskedAutoencoder` (compile it with an optimizer alone): ``fit(x)`` trains it to fill
+        in hidden patches of ``x``; ``predict`` is the mean of a few masked passes (see the class).
+    Raises: ValueError for an invalid or unknown argument, naming it and what would work.
 
     Example::
 
@@ -439,8 +420,8 @@ def masked_autoencoder(
     if height % p or width % p:
         divisors = [d for d in range(1, min(height, width) + 1) if height % d == 0 and width % d == 0]
         raise ValueError(f"patch_size={p} does not divide the image sides {height}x{width}; use one of {divisors}, or crop.")
-    grid = (height // p, width // p)
-    hidden_count(mask_ratio, grid[0] * grid[1])
+    grid, n = (height // p, width // p), (height // p) * (width // p)
+    hidden_count(mask_ratio, n)
     for key, value in dict(depth=depth, mlp_ratio=mlp_ratio, decoder_dim=decoder_dim, decoder_depth=decoder_depth).items():
         check_int(key, value, example=2)
     by_heads = {"num_heads": (num_heads, "latent_dim", latent_dim), "decoder_heads": (decoder_heads, "decoder_dim", decoder_dim)}
@@ -450,19 +431,14 @@ def masked_autoencoder(
     images = keras.Input(input_shape, name="encoder_input")
     tokens = layers.Dense(latent_dim, name="patch_projection")(Patchify(p, name="patches")(images))
     embed = keras.Model(images, PositionEmbedding(name="position_embedding")(tokens), name="patch_embedding")
-    x = sequence = keras.Input((None, latent_dim), name="tokens")  # any number of (visible) tokens
-    for i in range(depth):
-        x = transformer_block(x, num_heads, mlp_ratio * latent_dim, name=f"encoder_block_{i}")
-    x = layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
-    transformer = keras.Model(sequence, x, name="encoder_transformer")
-    encoder = keras.Model(images, layers.GlobalAveragePooling1D(name="features")(transformer(embed(images))), name="encoder")
-    n = grid[0] * grid[1]
+    sequence = keras.Input((None, latent_dim), name="tokens")  # any number of (visible) tokens
+    x = transformer_blocks(sequence, depth, num_heads, mlp_ratio * latent_dim, "encoder")
+    blocks = keras.Model(sequence, x, name="encoder_transformer")
+    encoder = keras.Model(images, layers.GlobalAveragePooling1D(name="features")(blocks(embed(images))), name="encoder")
     tokens, mask = keras.Input((n, latent_dim), name="decoder_tokens"), keras.Input((n,), name="decoder_mask")
     x = layers.Dense(decoder_dim, name="decoder_projection")(tokens)
     x = PositionEmbedding(name="decoder_position_embedding")(MaskToken(name="mask_token")([x, mask]))
-    for i in range(decoder_depth):
-        x = transformer_block(x, decoder_heads, mlp_ratio * decoder_dim, name=f"decoder_block_{i}")
-    x = layers.LayerNormalization(epsilon=1e-6, name="decoder_norm")(x)
+    x = transformer_blocks(x, decoder_depth, decoder_heads, mlp_ratio * decoder_dim, "decoder")
     x = layers.Dense(p * p * channels, name="patch_pixels")(x)
     decoder = keras.Model([tokens, mask], Unpatchify(p, grid, name="reconstruction")(x), name="decoder")
     model = MaskedAutoencoder(encoder, decoder, p, mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, seed=seed, name=name)

@@ -65,24 +65,25 @@ def check_activation(name, value):
 
 # Copied from aelib.builders.base.checked_arguments
 def checked_arguments(builder=None, renamed=None):
-    """Decorator: an unknown keyword raises ValueError naming the closest valid one (not Python's TypeError); an old
-    name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
+    """Decorator of a builder or an ``__init__``: an unknown keyword raises ValueError naming the closest valid one (not
+    Python's TypeError); an old name in ``renamed`` ({old: new}) still works, with a DeprecationWarning."""
     if builder is None:
         return functools.partial(checked_arguments, renamed=renamed)
-    params = inspect.signature(builder).parameters
-    valid = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+    signature, owner = inspect.signature(builder), builder.__qualname__.replace(".__init__", "")
+    valid = [n for n, p in signature.parameters.items() if p.kind is not p.VAR_KEYWORD]
 
     @functools.wraps(builder)
     def wrapper(*args, **kwargs):
         for old in [k for k in kwargs if k in (renamed or {})]:
-            warnings.warn(f"{builder.__name__}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
+            warnings.warn(f"{owner}({old}=) is deprecated: use {renamed[old]}=", DeprecationWarning, stacklevel=2)
             kwargs[renamed[old]] = kwargs.pop(old)
-        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(params) else []
+        unknown = [k for k in kwargs if k not in valid] if len(valid) == len(signature.parameters) else []
         if unknown:
             hint = "".join(f"did you mean {c!r}? " for c in difflib.get_close_matches(unknown[0], valid, n=1))
-            raise ValueError(f"{builder.__name__}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
+            raise ValueError(f"{owner}() got an unknown argument {unknown[0]!r}; {hint}it takes {', '.join(valid)}.")
         return builder(*args, **kwargs)
 
+    wrapper.__signature__ = signature  # Keras reads an __init__'s arguments with inspect.getfullargspec
     return wrapper
 
 
@@ -122,9 +123,8 @@ class StopOnNaN(keras.callbacks.Callback):
         if bad:  # raising stops fit
             raise TrainingDivergedError(
                 f"{what} became {values[bad[0]]} at epoch {getattr(self, 'epoch', 0) + 1}, step {batch + 1}"
-                + f" (still finite: {finite})" * bool(finite)
-                + ". Training stopped: rebuild the model or reload a checkpoint. Usual fixes: a lower learning rate "
-                "(e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
+                f"{f' (still finite: {finite})' * bool(finite)}. Training stopped: rebuild the model or reload a checkpoint. "
+                "Usual fixes: a lower learning rate (e.g. 1e-4), inputs scaled to [0, 1] or standardised, a smaller penalty weight."
             )
 
 
@@ -160,8 +160,7 @@ class LossTermsModel(keras.Model):
 
     def compile_from_config(self, config):  # Keras skips it for a model with its own compile: do what it does
         self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        self.optimizer.build(self.trainable_variables) if self.built else None
 
     def check_data(self, x, name):  # subclasses add their checks
         check_finite(x, name)
@@ -175,7 +174,7 @@ class LossTermsModel(keras.Model):
 
     def fit(self, *args, **kwargs):
         a = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments  # x, epochs, ... as given
-        a.pop("self")
+        del a["self"]
         a["y"] = self._no_target(a.get("x"), a.get("y"), a.get("sample_weight"))
         val = (a["validation_data"],) if hasattr(a.get("validation_data"), "__array__") else a.get("validation_data")
         if isinstance(val, tuple):
@@ -289,8 +288,8 @@ class VectorQuantizer(layers.Layer):
 
     def set_entries(self, indices, vectors):
         """Overwrite codebook entries ``indices`` with ``vectors`` (NumPy), and their moving averages."""
-        indices, codebook = np.asarray(indices, "int64"), ops.convert_to_numpy(self.codebook).copy()
-        codebook[indices] = vectors
+        codebook = ops.convert_to_numpy(self.codebook).copy()
+        codebook[np.asarray(indices, "int64")] = vectors
         self.codebook.assign(codebook)
         if self.ema:  # each moved entry's averages restart from its new vector, counted once
             count = np.where(np.isin(np.arange(self.num_embeddings), indices), 1.0, ops.convert_to_numpy(self.ema_count))
@@ -354,9 +353,8 @@ class VQVAE(LossTermsModel):
         if training and self.quantizer.ema:  # e (and so this step's loss) is the codebook before the update
             self.quantizer.update_ema(z, indices, weights)
         codebook_loss, commitment = self.quantizer.losses_for(z, e)
-        rec = batch_mean(
-            ops.mean(ops.square(ops.cast(x, "float32") - ops.cast(output, "float32")), axis=(1, 2, 3)), sample_weight
-        )
+        squared = ops.square(ops.cast(x, "float32") - ops.cast(output, "float32"))
+        rec = batch_mean(ops.mean(squared, axis=(1, 2, 3)), sample_weight)
         vq = batch_mean(codebook_loss + self.quantizer.commitment_cost * commitment, sample_weight)
         perplexity, usage = code_statistics(indices, self.quantizer.num_embeddings, weights)
         return {"loss": rec + vq, "reconstruction_loss": rec, "vq_loss": vq, "perplexity": perplexity, "usage": usage}
@@ -396,18 +394,8 @@ class VQVAE(LossTermsModel):
 
 
 @checked_arguments
-def vq_autoencoder(
-    input_shape,
-    latent_dim,
-    num_embeddings=128,
-    filters=(32, 64),
-    activation="relu",
-    commitment_cost=0.25,
-    ema=True,
-    decay=0.99,
-    output_activation="sigmoid",
-    name="vq_autoencoder",
-):
+def vq_autoencoder(input_shape, latent_dim, num_embeddings=128, filters=(32, 64), activation="relu", commitment_cost=0.25,
+                   ema=True, decay=0.99, output_activation="sigmoid", name="vq_autoencoder"):  # fmt: skip
     """A VQ-VAE, uncompiled: sub-models "encoder" (image -> grid of ``latent_dim``-vectors), "quantizer" and "decoder".
 
     Args:
@@ -417,11 +405,8 @@ def vq_autoencoder(
         commitment_cost: beta (0.25); ema: codebook by moving averages (True) or by its loss; decay: of the averages (0.99).
         output_activation: ``"sigmoid"`` for images in [0, 1], None for unbounded data; name: the model's name.
 
-    Returns:
-        An uncompiled :class:`VQVAE`: compile it with an optimizer alone; ``fit(x)`` trains it to reconstruct ``x``.
-
-    Raises:
-        ValueError: for an invalid or unknown argument, naming it and what would work.
+    Returns: an uncompiled :class:`VQVAE`: compile it with an optimizer alone; ``fit(x)`` trains it to reconstruct ``x``.
+    Raises: ValueError for an invalid or unknown argument, naming it and what would work.
 
     Example::
 
@@ -447,9 +432,8 @@ def vq_autoencoder(
     quantizer.build(encoder.output.shape)
     x = codes = keras.Input(encoder.output.shape[1:], name="decoder_input")  # -> conv -> x2 transposed convs -> [crop]
     x = layers.Conv2D(filters[-1], 3, padding="same", activation=activation, name="decoder_conv_first")(x)
-    out_filters = tuple(filters[::-1][1:]) + (input_shape[-1],)
-    for i, f in enumerate(out_filters):
-        act = None if i == len(out_filters) - 1 else activation
+    for i, f in enumerate(filters[::-1][1:] + (input_shape[-1],)):
+        act = None if i == len(filters) - 1 else activation
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation=act, name=f"decoder_deconv_{i}")(x)
     x = layers.Cropping2D(pad, name="crop")(x) if any(pad[0] + pad[1]) else x
     decoder = keras.Model(codes, layers.Activation(output_activation, name="reconstruction")(x), name="decoder")
