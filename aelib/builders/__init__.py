@@ -3,6 +3,7 @@ can be copied alone into a project); every builder returns an uncompiled keras.M
 ``.decoder``. The blocks several families need are repeated on purpose, each marked ``# Copied from`` its source
 (:mod:`aelib.builders.base` or another family file); ``python -m aelib.copies --check`` keeps them equal."""
 
+from .autoregressive import MaskedConv2D, PixelCNNPrior, pixelcnn_prior
 from .base import Autoencoder, EncoderDecoderModel, LossTermsModel, StopOnNaN, TrainingDivergedError, batch_mean
 from .conditional import ConditionalVAE, conditional_variational_autoencoder
 from .contractive import ContractiveAutoencoder, autodiff_jacobian, contractive_autoencoder, jacobian_frobenius_norm
