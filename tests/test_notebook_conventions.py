@@ -135,3 +135,49 @@ def test_the_readme_lists_every_notebook_with_its_measured_time():
         assert f"| {minutes:.1f} |" in row, f"README row of {path.name} should quote {minutes:.1f} min: {row}"
     total = sum(times[p.stem]["full"] for p in NOTEBOOKS) / 60
     assert total <= 60, f"the course takes {total:.0f} min in full mode (at most 60)"
+
+
+# ---- issue 19: fewer words, most of them written, a picture of every idea ----------------------
+def _words():
+    import sys
+
+    sys.path.insert(0, str(NOTEBOOKS[0].parents[1]))
+    from benchmarks import words
+
+    return words
+
+
+DIAGRAM = re.compile(r"!\[[^\]]+\]\((figures/[^)\s]+\.(?:png|svg))\)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_prose_is_short_mostly_written_and_says_no_asserted(path):
+    """At most 2,500 words of prose (Markdown cells and the Markdown the code renders), at most
+    15% of them generated, and no "(asserted ...)" asides: the assert in the code is the guarantee.
+    ``python -m benchmarks.words`` prints the table."""
+    words = _words()
+    written, generated = words.count(path)
+    assert written + generated <= words.MAX_WORDS, f"{written + generated:,} words of prose (at most {words.MAX_WORDS:,})"
+    share = generated / max(1, written + generated)
+    assert share <= words.MAX_GENERATED, f"{share:.0%} of the prose is generated (at most {words.MAX_GENERATED:.0%})"
+    for i, c in enumerate(cells(path)):
+        texts = [source(c)] if c["cell_type"] == "markdown" else [output_text(o) for o in c.get("outputs", [])]
+        assert not any("(asserted" in t for t in texts), f"cell {i}: '(asserted ...)' in the prose"
+
+
+def test_the_course_is_at_most_32000_words():
+    words = _words()
+    total = sum(sum(words.count(p)) for p in NOTEBOOKS)
+    assert total <= words.MAX_COURSE, f"the course has {total:,} words of prose (at most {words.MAX_COURSE:,})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_a_concept_diagram_is_shown_from_markdown(path):
+    """At least one diagram of the notebook's idea, a file under notebooks/figures/ named for the
+    notebook (``NN_*.png`` or ``.svg``) and shown from Markdown, so it renders in Jupyter and on a
+    code host alike."""
+    shown = [m for c in cells(path) if c["cell_type"] == "markdown" for m in DIAGRAM.findall(source(c))]
+    mine = [f for f in shown if Path(f).name.startswith(path.stem[:3])]
+    assert mine, f"no diagram figures/{path.stem[:3]}*.png|svg shown from a Markdown cell"
+    for f in mine:
+        assert (path.parent / f).is_file(), f"{f} is shown but not in the repository"
