@@ -34,7 +34,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "once: starts its own processes; runs in the TensorFlow test process only")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    """Skip the ``once`` tests outside the TensorFlow process. With pytest-xdist (``-n 2``,
+    ``--dist loadgroup`` in pyproject.toml) all cells of a notebook must run in one worker, on one
+    kernel: each notebook's nbval cells form one ``xdist_group``."""
+    for item in items:
+        if ".ipynb" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if BACKEND == "tensorflow":
         return
     skip = pytest.mark.skip(reason=f"runs once, in the TensorFlow test process (this one is {BACKEND})")
