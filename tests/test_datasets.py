@@ -2,7 +2,6 @@
 not-found, corrupt-file and checksum errors, the cache, and the splitting helpers."""
 
 import gzip
-import struct
 import urllib.error
 from pathlib import Path
 
@@ -16,15 +15,7 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 def write_idx(path, array, compress=True):
-    array = np.asarray(array, dtype=np.uint8)
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    data = header + array.tobytes()
-    path = Path(path)
-    if compress:
-        with gzip.open(f"{path}.gz", "wb") as f:
-            f.write(data)
-    else:
-        path.write_bytes(data)
+    return datasets.write_idx(f"{path}.gz" if compress else path, array)
 
 
 def tiny_arrays(seed=0):
