@@ -80,6 +80,11 @@ def test_every_family_has_a_battery_case():
     assert sorted(ONE_CASE) == AUTOENCODERS
 
 
+def test_every_family_has_a_test_module_of_its_own():
+    """The tests are laid out like the library: aelib/builders/<family>.py is tested in tests/test_<family>.py."""
+    assert [f for f in FAMILIES if not (ROOT / "tests" / f"test_{f}.py").exists()] == []
+
+
 SCRIPT = textwrap.dedent("""
     import importlib.util, json, sys
     sys.modules["aelib"] = None  # import aelib fails here
