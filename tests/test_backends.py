@@ -19,10 +19,9 @@ from conftest import installed
 
 import aelib
 
-FAMILIES = ("dense", "denoising", "sparse", "contractive", "recurrent", "variational", "conditional", "vq", "masked")
-
 pytestmark = pytest.mark.once
 ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = sorted(p.stem for p in (ROOT / "aelib" / "builders").glob("*.py") if p.stem not in ("__init__", "base"))
 OTHERS = [b for b in ("jax", "torch") if installed(b)]
 
 MODELS = {

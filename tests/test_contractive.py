@@ -135,3 +135,10 @@ def test_keras_conventions(fashion, tmp_path):
     model.save(tmp_path / "cae.keras")
     loaded = keras.saving.load_model(tmp_path / "cae.keras", safe_mode=True)
     np.testing.assert_array_equal(loaded.predict(x[:16], verbose=0), model.predict(x[:16], verbose=0))
+
+
+def test_autodiff_jacobian_takes_a_plain_function_too():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]], "float32")
+    jac = aelib.autodiff_jacobian(lambda v: keras.ops.stack([v[:, 0] * v[:, 1], v[:, 0] ** 2], axis=1), x)
+    want = np.stack([[[b, a], [2 * a, 0.0]] for a, b in x])  # d(ab)/d(a, b), d(a^2)/d(a, b)
+    np.testing.assert_allclose(jac, want, rtol=1e-6)

@@ -117,7 +117,7 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.once
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_each_family_file_works_copied_alone(backend, tmp_path):
     if not installed(backend):
         pytest.skip(f"{backend} is not installed")

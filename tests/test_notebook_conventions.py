@@ -181,3 +181,15 @@ def test_a_concept_diagram_is_shown_from_markdown(path):
     assert mine, f"no diagram figures/{path.stem[:3]}*.png|svg shown from a Markdown cell"
     for f in mine:
         assert (path.parent / f).is_file(), f"{f} is shown but not in the repository"
+
+
+def test_no_lambda_layers_in_the_course_library_or_benchmarks():
+    """Keras' conventions: a custom layer (registered, with get_config) or keras.ops in the functional graph, never a
+    ``Lambda`` layer, which cannot be reloaded with ``safe_mode=True``."""
+    root = Path(__file__).resolve().parents[1]
+    files = [*root.glob("aelib/**/*.py"), *root.glob("benchmarks/**/*.py"), *NOTEBOOKS]
+    code = {
+        p: "\n".join(source(c) for c in cells(p) if c["cell_type"] == "code") if p.suffix == ".ipynb" else p.read_text()
+        for p in files
+    }
+    assert [p.name for p, text in code.items() if re.search(r"\bLambda\(", text)] == []

@@ -309,7 +309,7 @@ def jacobian_frobenius_norm(encoder, x):
 def autodiff_jacobian(model, x):
     """``d model(x) / dx`` per example by automatic differentiation (a check on :func:`jacobian_frobenius_norm`).
 
-    Args: ``model``, any model or layer with one input and one output; ``x``, a batch of inputs.
+    Args: ``model``, any model, layer or function of a batch with one input and one output; ``x``, a batch of inputs.
 
     Returns: a NumPy array of shape (batch, *output shape, *input shape). Raises: ValueError on another backend.
 

@@ -45,7 +45,7 @@ def tf_cvae(code, seed):
     x = layers.Conv2D(32, 3, strides=2, activation="relu")(inputs)
     x = layers.Conv2D(64, 3, strides=2, activation="relu")(x)
     both = layers.Dense(2 * code)(layers.Flatten()(x))
-    mean, log_var = layers.Lambda(lambda t: t[:, :code])(both), layers.Lambda(lambda t: t[:, code:])(both)
+    mean, log_var = keras.ops.split(both, 2, axis=-1)  # Keras records the op in the functional graph: no Lambda
     encoder = keras.Model(inputs, [mean, log_var, aelib.layers.Sampling(seed=seed)([mean, log_var])], name="encoder")
     z = keras.Input((code,))
     x = layers.Reshape((7, 7, 32))(layers.Dense(7 * 7 * 32, activation="relu")(z))
