@@ -347,5 +347,7 @@ def test_a_backend_keras_cannot_train_on_says_so():
     """)
     env = {**os.environ, "KERAS_BACKEND": "numpy"}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    if proc.returncode and "No module named 'jax'" in proc.stderr:  # Keras 3.10's NumPy backend imports JAX's fft
+        pytest.skip("this Keras' NumPy backend needs JAX, which is not installed")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "(2, 8, 8, 1)" in proc.stdout and "refused: fit not implemented for NumPy backend" in proc.stdout
