@@ -44,10 +44,16 @@ def find_copies(root=ROOT):
 
     ``problem`` says why the copy does not match: no definition follows the marker, the source is missing, or
     the text differs (with the first differing line)."""
-    found = []
+    found, parsed = [], {}
+
+    def definitions(path):  # each file read and parsed once per call
+        if path not in parsed:
+            parsed[path] = _definitions(path), path.read_text().splitlines()
+        return parsed[path]
+
     for path in sorted((Path(root) / "aelib" / "builders").glob("*.py")):
-        lines = path.read_text().splitlines()
-        spans = {first: (name, last) for name, (first, last) in _definitions(path).items()}
+        spans, lines = definitions(path)
+        spans = {first: (name, last) for name, (first, last) in spans.items()}
         for i, line in enumerate(lines, start=1):
             match = MARKER.match(line)
             if not match:
@@ -57,11 +63,11 @@ def find_copies(root=ROOT):
             problem = None
             if i + 1 not in spans or spans[i + 1][0] != name:
                 problem = f"the line after the marker does not start the definition of {name}"
-            elif not source.exists() or name not in _definitions(source):
+            elif not source.exists() or name not in definitions(source)[0]:
                 problem = f"{module}.{name} does not exist"
             else:
-                first, last = _definitions(source)[name]
-                want = source.read_text().splitlines()[first - 1 : last]
+                first, last = definitions(source)[0][name]
+                want = definitions(source)[1][first - 1 : last]
                 have = lines[i : spans[i + 1][1]]
                 if want != have:
                     k = next((j for j, (a, b) in enumerate(zip(want, have)) if a != b), min(len(want), len(have)))
@@ -89,11 +95,12 @@ def fix(root=ROOT):
 def table(root=ROOT):
     """The README's table of family files: each file's lines, and how many of them are marked copies."""
     rows = ["| family file | builder(s) | lines | of which copied |", "| --- | --- | --- | --- |"]
+    found = find_copies(root)
     for path in sorted((Path(root) / "aelib" / "builders").glob("*.py")):
         if path.stem in ("__init__", "base"):
             continue
         spans = _definitions(path)
-        marked = [n for p_, _, n, _, _ in find_copies(root) if p_ == path]
+        marked = [n for p_, _, n, _, _ in found if p_ == path]
         copied = sum(spans[n][1] - spans[n][0] + 2 for n in marked)  # the marker line and the definition
         builders = [n for n in spans if n.endswith(("_autoencoder", "_prior")) and not n.startswith("_")]
         lines = len(path.read_text().splitlines())
