@@ -52,8 +52,8 @@ def find_copies(root=ROOT):
         return parsed[path]
 
     for path in sorted((Path(root) / "aelib" / "builders").glob("*.py")):
-        spans, lines = definitions(path)
-        spans = {first: (name, last) for name, (first, last) in spans.items()}
+        names, lines = definitions(path)
+        spans = {first: (name, last) for name, (first, last) in names.items()}
         for i, line in enumerate(lines, start=1):
             match = MARKER.match(line)
             if not match:
@@ -66,8 +66,9 @@ def find_copies(root=ROOT):
             elif not source.exists() or name not in definitions(source)[0]:
                 problem = f"{module}.{name} does not exist"
             else:
-                first, last = definitions(source)[0][name]
-                want = definitions(source)[1][first - 1 : last]
+                source_spans, source_lines = definitions(source)
+                first, last = source_spans[name]
+                want = source_lines[first - 1 : last]
                 have = lines[i : spans[i + 1][1]]
                 if want != have:
                     k = next((j for j, (a, b) in enumerate(zip(want, have)) if a != b), min(len(want), len(have)))
