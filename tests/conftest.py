@@ -8,6 +8,7 @@ other backends) carry the ``once`` marker and run in the TensorFlow process only
 
 import importlib.util
 import os
+from pathlib import Path
 
 os.environ.setdefault("AELIB_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -16,6 +17,12 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as `import aelib` sets it
 import pytest  # noqa: E402
 
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+# The family files of aelib/builders/ (base.py is the source of their shared blocks, not a family)
+FAMILIES = sorted(
+    p.stem
+    for p in (Path(__file__).resolve().parents[1] / "aelib" / "builders").glob("*.py")
+    if p.stem not in ("__init__", "base")
+)
 _MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 if BACKEND in _MODULES and importlib.util.find_spec(_MODULES[BACKEND]) is None:
     raise pytest.UsageError(

@@ -15,13 +15,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import installed
+from conftest import FAMILIES, installed
 
 import aelib
 
 pytestmark = pytest.mark.once
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = sorted(p.stem for p in (ROOT / "aelib" / "builders").glob("*.py") if p.stem not in ("__init__", "base"))
 OTHERS = [b for b in ("jax", "torch") if installed(b)]
 
 MODELS = {

@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import installed
+from conftest import FAMILIES, installed
 from test_builders import CASES
 
 import aelib
 from aelib import copies
 
 ROOT = Path(aelib.__file__).resolve().parent.parent
-FAMILIES = sorted(p.stem for p in (ROOT / "aelib" / "builders").glob("*.py") if p.stem not in ("__init__", "base"))
 PRIORS = {"autoregressive"}  # not autoencoders: their battery and copy test are in test_autoregressive.py
 AUTOENCODERS = [f for f in FAMILIES if f not in PRIORS]
 ONE_CASE = {}  # family -> the first battery case built from it
