@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import words
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MACHINE_PATH = re.compile(r"(?:^|[\s'\"(])/(?:home|root|tmp|work|Users)/\w")
 OBJECT_REPR = re.compile(r"<[\w.]+ (?:object )?at 0x[0-9a-f]+>")
@@ -138,15 +140,6 @@ def test_the_readme_lists_every_notebook_with_its_measured_time():
 
 
 # ---- issue 19: fewer words, most of them written, a picture of every idea ----------------------
-def _words():
-    import sys
-
-    sys.path.insert(0, str(NOTEBOOKS[0].parents[1]))
-    from benchmarks import words
-
-    return words
-
-
 DIAGRAM = re.compile(r"!\[[^\]]+\]\((figures/[^)\s]+\.(?:png|svg))\)")
 
 
@@ -155,7 +148,6 @@ def test_prose_is_short_mostly_written_and_says_no_asserted(path):
     """At most 2,500 words of prose (Markdown cells and the Markdown the code renders), at most
     15% of them generated, and no "(asserted ...)" asides: the assert in the code is the guarantee.
     ``python -m benchmarks.words`` prints the table."""
-    words = _words()
     written, generated = words.count(path)
     assert written + generated <= words.MAX_WORDS, f"{written + generated:,} words of prose (at most {words.MAX_WORDS:,})"
     share = generated / max(1, written + generated)
@@ -166,7 +158,6 @@ def test_prose_is_short_mostly_written_and_says_no_asserted(path):
 
 
 def test_the_course_is_at_most_32000_words():
-    words = _words()
     total = sum(sum(words.count(p)) for p in NOTEBOOKS)
     assert total <= words.MAX_COURSE, f"the course has {total:,} words of prose (at most {words.MAX_COURSE:,})"
 
